@@ -1,0 +1,308 @@
+"""Shopify: verify a delivery and turn its payload into canonical events. No I/O here.
+
+Payload shapes: Shopify's webhook reference (samples in tests/fixtures/shopify/). Ids are kept as
+exact strings: they exceed 2**53 and must never pass through a float.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, post_load
+from shopify_app import verify_webhook_req
+
+from connectors.base import DeliveryKey, MalformedPayload, Verification, header
+from connectors.events import (
+    CarrierEventReceived,
+    CarrierUpdate,
+    Event,
+    LineItem,
+    OrderCancelled,
+    OrderSnapshot,
+    OrderUpdated,
+    RefundCreated,
+    RefundSnapshot,
+    ShipmentSnapshot,
+    ShipmentUpdated,
+)
+
+PLATFORM = "shopify"
+PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
+
+
+class IdString(fields.Field):
+    """A platform id (integer or string) kept as an exact string."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise self.make_error("invalid")
+        return str(value)
+
+
+class _Schema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+def _opt(field: type[fields.Field], **kw: Any) -> fields.Field:
+    return field(allow_none=True, load_default=None, **kw)
+
+
+class MoneySchema(_Schema):
+    amount = _opt(fields.Decimal)
+    currency_code = _opt(fields.String)
+
+
+class MoneySetSchema(_Schema):
+    shop_money = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+    presentment_money = fields.Nested(MoneySchema, allow_none=True, load_default=None)
+
+
+def presentment(money_set: Mapping[str, Any] | None) -> Decimal | None:
+    """The amount in the currency the shopper paid in."""
+    if not money_set:
+        return None
+    chosen = money_set.get("presentment_money") or money_set.get("shop_money") or {}
+    return chosen.get("amount")
+
+
+class LineItemSchema(_Schema):
+    id = IdString(required=True)
+    title = fields.String(load_default="")
+    name = _opt(fields.String)
+    quantity = fields.Integer(load_default=1)
+    variant_title = _opt(fields.String)
+    sku = _opt(fields.String)
+    price_set = fields.Nested(MoneySetSchema, allow_none=True, load_default=None)
+    requires_shipping = fields.Boolean(load_default=True)
+
+    @post_load
+    def build(self, d: dict[str, Any], **_: Any) -> LineItem:
+        return LineItem(
+            id=d["id"], title=d["title"] or d["name"] or "", quantity=d["quantity"],
+            variant_title=d["variant_title"] or None, sku=d["sku"] or None,
+            price=presentment(d["price_set"]), requires_shipping=d["requires_shipping"],
+        )
+
+
+class PersonSchema(_Schema):
+    first_name = _opt(fields.String)
+    last_name = _opt(fields.String)
+    phone = _opt(fields.String)
+    country_code = _opt(fields.String)
+
+
+class OrderSchema(_Schema):
+    id = IdString(required=True)
+    name = fields.String(required=True)
+    order_number = IdString(allow_none=True, load_default=None)
+    email = _opt(fields.String)
+    contact_email = _opt(fields.String)
+    phone = _opt(fields.String)
+    customer_locale = _opt(fields.String)
+    currency = fields.String(load_default="USD")
+    presentment_currency = _opt(fields.String)
+    created_at = _opt(fields.AwareDateTime)
+    updated_at = _opt(fields.AwareDateTime)
+    cancelled_at = _opt(fields.AwareDateTime)
+    cancel_reason = _opt(fields.String)
+    financial_status = _opt(fields.String)
+    order_status_url = _opt(fields.String)
+    test = fields.Boolean(load_default=False)
+    customer = fields.Nested(PersonSchema, allow_none=True, load_default=None)
+    billing_address = fields.Nested(PersonSchema, allow_none=True, load_default=None)
+    shipping_address = fields.Nested(PersonSchema, allow_none=True, load_default=None)
+    subtotal_price_set = fields.Nested(MoneySetSchema, allow_none=True, load_default=None)
+    total_shipping_price_set = fields.Nested(MoneySetSchema, allow_none=True, load_default=None)
+    total_tax_set = fields.Nested(MoneySetSchema, allow_none=True, load_default=None)
+    total_price_set = fields.Nested(MoneySetSchema, allow_none=True, load_default=None)
+    line_items = fields.List(fields.Nested(LineItemSchema), load_default=list)
+
+    @post_load
+    def build(self, d: dict[str, Any], **_: Any) -> OrderSnapshot:
+        person = d["customer"] or d["billing_address"] or d["shipping_address"] or {}
+        return OrderSnapshot(
+            id=d["id"], name=d["name"], number=d["order_number"],
+            currency=d["presentment_currency"] or d["currency"],
+            email=d["email"] or d["contact_email"] or None,
+            phone=d["phone"] or (d["customer"] or {}).get("phone") or None,
+            locale=d["customer_locale"], created_at=d["created_at"], updated_at=d["updated_at"],
+            cancelled_at=d["cancelled_at"], cancel_reason=d["cancel_reason"],
+            financial_status=d["financial_status"],
+            customer_first_name=person.get("first_name"), customer_last_name=person.get("last_name"),
+            status_url=d["order_status_url"], subtotal=presentment(d["subtotal_price_set"]),
+            shipping=presentment(d["total_shipping_price_set"]), tax=presentment(d["total_tax_set"]),
+            total=presentment(d["total_price_set"]),
+            shipping_country=(d["shipping_address"] or {}).get("country_code"),
+            line_items=tuple(d["line_items"]), test=d["test"],
+        )
+
+
+class FulfillmentSchema(_Schema):
+    id = IdString(required=True)
+    order_id = IdString(required=True)
+    name = _opt(fields.String)
+    status = fields.String(load_default="pending")
+    shipment_status = _opt(fields.String)
+    tracking_company = _opt(fields.String)
+    tracking_number = _opt(fields.String)
+    tracking_numbers = fields.List(fields.String(), load_default=list, allow_none=True)
+    tracking_url = _opt(fields.String)
+    tracking_urls = fields.List(fields.String(), load_default=list, allow_none=True)
+    updated_at = _opt(fields.AwareDateTime)
+    estimated_delivery_at = _opt(fields.AwareDateTime)
+    line_items = fields.List(fields.Nested(LineItemSchema), load_default=list)
+
+    @post_load
+    def build(self, d: dict[str, Any], **_: Any) -> ShipmentSnapshot:
+        numbers = d["tracking_numbers"] or ([d["tracking_number"]] if d["tracking_number"] else [])
+        urls = d["tracking_urls"] or ([d["tracking_url"]] if d["tracking_url"] else [])
+        return ShipmentSnapshot(
+            id=d["id"], order_id=d["order_id"], name=d["name"], status=d["status"],
+            carrier_status=d["shipment_status"], tracking_company=d["tracking_company"],
+            tracking_numbers=tuple(numbers), tracking_urls=tuple(urls),
+            line_items=tuple(d["line_items"]), updated_at=d["updated_at"],
+            estimated_delivery_at=d["estimated_delivery_at"],
+        )
+
+
+class FulfillmentEventSchema(_Schema):
+    id = IdString(required=True)
+    fulfillment_id = IdString(required=True)
+    order_id = IdString(required=True)
+    status = fields.String(required=True)
+    message = _opt(fields.String)
+    happened_at = _opt(fields.AwareDateTime)
+    estimated_delivery_at = _opt(fields.AwareDateTime)
+    city = _opt(fields.String)
+    province = _opt(fields.String)
+    country = _opt(fields.String)
+
+    @post_load
+    def build(self, d: dict[str, Any], **_: Any) -> CarrierUpdate:
+        return CarrierUpdate(
+            id=d["id"], shipment_id=d["fulfillment_id"], order_id=d["order_id"], status=d["status"],
+            happened_at=d["happened_at"], message=d["message"],
+            estimated_delivery_at=d["estimated_delivery_at"], city=d["city"],
+            province=d["province"], country=d["country"],
+        )
+
+
+class TransactionSchema(_Schema):
+    kind = _opt(fields.String)
+    status = _opt(fields.String)
+    amount = _opt(fields.Decimal)
+    currency = _opt(fields.String)
+
+
+class RefundLineItemSchema(_Schema):
+    quantity = fields.Integer(load_default=1)
+    line_item = fields.Nested(LineItemSchema, required=True)
+
+
+class RefundSchema(_Schema):
+    id = IdString(required=True)
+    order_id = IdString(required=True)
+    note = _opt(fields.String)
+    created_at = _opt(fields.AwareDateTime)
+    transactions = fields.List(fields.Nested(TransactionSchema), load_default=list)
+    refund_line_items = fields.List(fields.Nested(RefundLineItemSchema), load_default=list)
+
+    @post_load
+    def build(self, d: dict[str, Any], **_: Any) -> RefundSnapshot:
+        paid_back = [t for t in d["transactions"] if t["kind"] == "refund" and t["status"] == "success"]
+        items = tuple(_refunded_item(r) for r in d["refund_line_items"])
+        return RefundSnapshot(
+            id=d["id"], order_id=d["order_id"], note=d["note"] or None, created_at=d["created_at"],
+            amount=sum((t["amount"] or Decimal(0) for t in paid_back), Decimal("0.00")),
+            currency=next((t["currency"] for t in paid_back if t["currency"]), None),
+            line_items=items,
+        )
+
+
+def _refunded_item(row: dict[str, Any]) -> LineItem:
+    item: LineItem = row["line_item"]
+    return LineItem(id=item.id, title=item.title, quantity=row["quantity"],
+                    variant_title=item.variant_title, sku=item.sku, price=item.price)
+
+
+def _load(schema: Schema, payload: Mapping[str, Any]) -> Any:
+    from marshmallow import ValidationError
+
+    try:
+        return schema.load(payload)
+    except ValidationError as exc:
+        raise MalformedPayload(f"payload does not match the documented shape: {exc.messages}") from exc
+
+
+_ORDER, _FULFILLMENT, _EVENT, _REFUND = OrderSchema(), FulfillmentSchema(), FulfillmentEventSchema(), RefundSchema()
+
+#: topic -> payload to canonical events. Topics not here are acknowledged and ignored.
+NORMALIZERS: dict[str, Callable[[Mapping[str, Any]], list[Event]]] = {
+    "orders/create": lambda p: [OrderUpdated(_load(_ORDER, p))],
+    "orders/paid": lambda p: [OrderUpdated(_load(_ORDER, p))],
+    "orders/cancelled": lambda p: [OrderCancelled(_load(_ORDER, p))],
+    "fulfillments/create": lambda p: [ShipmentUpdated(_load(_FULFILLMENT, p))],
+    "fulfillments/update": lambda p: [ShipmentUpdated(_load(_FULFILLMENT, p))],
+    "fulfillment_events/create": lambda p: [CarrierEventReceived(_load(_EVENT, p))],
+    "refunds/create": lambda p: [RefundCreated(_load(_REFUND, p))],
+}
+
+HANDLED_TOPICS = frozenset(NORMALIZERS)
+
+
+def normalize(topic: str, payload: Mapping[str, Any]) -> list[Event]:
+    """The canonical events one delivery means; [] for topics the pipeline does not act on."""
+    if not isinstance(payload, Mapping):
+        raise MalformedPayload("payload is not a JSON object")
+    handler = NORMALIZERS.get(topic)
+    return handler(payload) if handler else []
+
+
+def verify(headers: Mapping[str, str], body: bytes, secret: str | None, previous: str | None,
+           client_id: str | None) -> Verification:
+    """HMAC over the raw body with the current or previous secret, via shopifyapp.
+
+    shopifyapp answers a missing header with 400; the App Store wants 401, so any failure is 401 here.
+    """
+    if not secret:
+        return Verification(False, "SHOPIFY_API_SECRET is not configured")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return Verification(False, "body is not UTF-8")
+    result = verify_webhook_req(
+        {"method": "POST", "headers": dict(headers), "url": "", "body": text},
+        {"client_id": client_id or "aftercare", "client_secret": secret, "old_client_secret": previous},
+    )
+    return Verification(result.ok, result.log.code)
+
+
+def shop_domain(headers: Mapping[str, str]) -> str | None:
+    value = header(headers, "X-Shopify-Shop-Domain")
+    return value.strip().lower() if value else None
+
+
+def _triggered_at(headers: Mapping[str, str]) -> dt.datetime | None:
+    raw = header(headers, "X-Shopify-Triggered-At")
+    try:
+        return dt.datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
+    except ValueError:
+        return None
+
+
+def delivery_key(topic: str, headers: Mapping[str, str], payload: Mapping[str, Any]) -> DeliveryKey:
+    """(topic, X-Shopify-Event-Id, resource id): one merchant action can touch several resources."""
+    event_id = header(headers, "X-Shopify-Event-Id")
+    webhook_id = header(headers, "X-Shopify-Webhook-Id")
+    resource = payload.get("id") if isinstance(payload, Mapping) else None
+    resource_id = None if resource is None else str(resource)
+    identity = event_id or webhook_id or ""
+    return DeliveryKey(
+        dedupe_key=f"{topic}|{identity}|{resource_id or ''}", event_id=event_id,
+        webhook_id=webhook_id, resource_id=resource_id, triggered_at=_triggered_at(headers),
+    )

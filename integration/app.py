@@ -1,0 +1,41 @@
+"""The app factory."""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from integration import cli, config, extensions, health
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config from the environment, `overrides` on top (tests)."""
+    instance = Path(os.environ.get("AFTERCARE_INSTANCE", ROOT / "instance"))
+    app = Flask("aftercare", instance_path=str(instance), template_folder=str(ROOT / "templates"),
+                root_path=str(ROOT))
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.update(config.build(instance, overrides))
+    _logging(app)
+    extensions.init_app(app)
+    _blueprints(app)
+    cli.init_app(app)
+    return app
+
+
+def _blueprints(app: Flask) -> None:
+    from integration import feedback
+    from webhooks import intake
+
+    for blueprint in (intake.bp, health.bp, feedback.bp):
+        app.register_blueprint(blueprint)
+
+
+def _logging(app: Flask) -> None:
+    level = os.environ.get("LOG_LEVEL", "INFO")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

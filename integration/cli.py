@@ -1,0 +1,74 @@
+"""Flask CLI commands (DESIGN §4): db upgrade, worker, scheduler, shop add."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from integration import crypto, extensions, workers
+from integration.models import Shop
+
+db_cli = AppGroup("db", help="Database schema.")
+shop_cli = AppGroup("shop", help="Shops.")
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["database_url"] = url
+    return config
+
+
+def upgrade_database(url: str) -> None:
+    command.upgrade(alembic_config(url), "head")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema; safe to run again."""
+    upgrade_database(current_app.config["DATABASE_URL"])
+    click.echo("database is at the latest schema")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker for all of the app's queues, with RQ's scheduler for retries."""
+    workers.run_worker(burst=burst)
+
+
+@click.command("scheduler")
+@click.option("--iterations", type=int, default=None, hidden=True)
+def scheduler(iterations: int | None) -> None:
+    """Run the periodic jobs (sweeper, retention); a second scheduler is harmless."""
+    workers.run_scheduler(iterations)
+
+
+@shop_cli.command("add")
+@click.argument("platform", type=click.Choice(["shopify"]))
+@click.argument("domain")
+@click.option("--access-token", required=True, help="An Admin API access token for the shop.")
+@click.option("--name", default=None, help="The shop's display name (defaults to the domain).")
+def shop_add(platform: str, domain: str, access_token: str, name: str | None) -> None:
+    """Register a shop without OAuth (development, tests, migrations); prints its id."""
+    domain = domain.strip().lower()
+    token = crypto.encrypt(current_app.config["ENCRYPTION_KEYS"], access_token)
+    with extensions.db().session() as session:
+        shop = session.scalar(select(Shop).where(Shop.platform == platform, Shop.domain == domain))
+        if shop is None:
+            shop = Shop(platform=platform, domain=domain, name=name or domain.split(".")[0])
+            session.add(shop)
+        shop.access_token_encrypted, shop.status = token, "active"
+        session.flush()
+        click.echo(shop.id)
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, shop_cli, worker, scheduler):
+        app.cli.add_command(group)

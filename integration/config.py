@@ -1,0 +1,91 @@
+"""Configuration from the environment, with defaults that make a one-machine install work."""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+MIB = 1024 * 1024
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run: says which variable is missing or wrong."""
+
+
+def _instance_secret(instance: Path, name: str, make: Any) -> str:
+    """A secret generated once and kept under instance/ (development only)."""
+    path = instance / name
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _env(name: str, default: Any = None) -> Any:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def from_environment(instance: Path) -> dict[str, Any]:
+    """Every setting the app reads, each optional (DESIGN §4)."""
+    smtp_url = _env("SMTP_URL")
+    twilio_set = bool(_env("TWILIO_ACCOUNT_SID") and _env("TWILIO_AUTH_TOKEN"))
+    return {
+        "APP_ENV": _env("APP_ENV", "development"),
+        "DATABASE_URL": _env("DATABASE_URL", f"sqlite:///{instance / 'aftercare.db'}"),
+        "REDIS_URL": _env("REDIS_URL"),
+        "APP_URL": _env("APP_URL", "http://localhost:8000").rstrip("/"),
+        "SECRET_KEY": _env("SECRET_KEY"),
+        "ENCRYPTION_KEYS": _env("ENCRYPTION_KEYS"),
+        "EMAIL_BACKEND": _env("EMAIL_BACKEND", "smtp" if smtp_url else "outbox"),
+        "SMTP_URL": smtp_url,
+        "MAIL_FROM": _env("MAIL_FROM"),
+        "SMS_BACKEND": _env("SMS_BACKEND", "twilio" if twilio_set else "outbox"),
+        "TWILIO_ACCOUNT_SID": _env("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": _env("TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM": _env("TWILIO_FROM"),
+        "TWILIO_API_BASE": _env("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
+        "SHOPIFY_API_KEY": _env("SHOPIFY_API_KEY"),
+        "SHOPIFY_API_SECRET": _env("SHOPIFY_API_SECRET"),
+        "SHOPIFY_API_SECRET_PREVIOUS": _env("SHOPIFY_API_SECRET_PREVIOUS"),
+        "SHOPIFY_API_VERSION": _env("SHOPIFY_API_VERSION", "2026-10"),
+        "MAX_WEBHOOK_BYTES": int(_env("MAX_WEBHOOK_BYTES", 10 * MIB)),
+        "RETENTION_DAYS": int(_env("RETENTION_DAYS", 90)),
+        "SEND_RETRIES": int(_env("SEND_RETRIES", 6)),
+        "SEND_BACKOFF_BASE": float(_env("SEND_BACKOFF_BASE", 30)),
+        "PARENT_WAIT_RETRIES": int(_env("PARENT_WAIT_RETRIES", 6)),
+        "PARENT_WAIT_BASE": float(_env("PARENT_WAIT_BASE", 10)),
+        "LEASE_SECONDS": int(_env("LEASE_SECONDS", 45)),
+        "SWEEP_GRACE_SECONDS": int(_env("SWEEP_GRACE_SECONDS", 30)),
+        "SCHEDULER_INTERVAL": int(_env("SCHEDULER_INTERVAL", 15)),
+        "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", 15)),
+        "HTTP_TIMEOUT": float(_env("HTTP_TIMEOUT", 15)),
+    }
+
+
+def fill_development_secrets(config: dict[str, Any], instance: Path) -> None:
+    """Development keeps generated secrets under instance/; production must be given real ones."""
+    if config["APP_ENV"] == "production":
+        missing = [k for k in ("SECRET_KEY", "ENCRYPTION_KEYS", "DATABASE_URL", "REDIS_URL") if not config[k]]
+        if missing:
+            raise ConfigError("APP_ENV=production needs " + ", ".join(missing))
+        return
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _instance_secret(instance, "secret_key", lambda: secrets.token_urlsafe(48))
+    if not config["ENCRYPTION_KEYS"]:
+        config["ENCRYPTION_KEYS"] = _instance_secret(
+            instance, "encryption_keys", lambda: Fernet.generate_key().decode()
+        )
+
+
+def build(instance: Path, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    config = from_environment(instance)
+    config.update(overrides or {})
+    fill_development_secrets(config, instance)
+    config["MAX_CONTENT_LENGTH"] = config["MAX_WEBHOOK_BYTES"]
+    return config

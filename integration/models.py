@@ -1,0 +1,216 @@
+"""Tables. Imports only SQLAlchemy (and the db layer's types)."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from integration.db import Base, BigId, UTCDateTime, utcnow
+
+
+class DeliveryStatus(str, enum.Enum):
+    PENDING = "pending"        # stored, not yet processed (or waiting for a retry)
+    DONE = "done"              # turned into events and planned messages
+    IGNORED = "ignored"        # a topic we do not act on
+    FAILED = "failed"          # gave up: malformed, or retries exhausted
+
+
+class MessageStatus(str, enum.Enum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+    HELD = "held"
+    UNKNOWN = "unknown"
+
+
+FINAL_MESSAGE_STATUSES = frozenset(
+    {MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.SUPPRESSED, MessageStatus.UNKNOWN}
+)
+
+
+class Shop(Base):
+    __tablename__ = "shops"
+    __table_args__ = (UniqueConstraint("platform", "domain", name="uq_shops_platform_domain"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    domain: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    access_token_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    consumer_key_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    consumer_secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    contact_email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    storefront_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    locale: Mapped[str] = mapped_column(String(20), default="en")
+    sender_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    reply_to: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    email_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    sms_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    sms_sender: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    quiet_hours_start: Mapped[int | None] = mapped_column(Integer, nullable=True, default=21)
+    quiet_hours_end: Mapped[int | None] = mapped_column(Integer, nullable=True, default=8)
+    max_event_age_days: Mapped[int] = mapped_column(Integer, default=14)
+    ships_within_days: Mapped[int] = mapped_column(Integer, default=2)
+    disabled_messages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    help_links: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delivery(Base):
+    """One webhook delivery, stored raw before it is acknowledged."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "dedupe_key", name="uq_deliveries_shop_dedupe"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(100))
+    dedupe_key: Mapped[str] = mapped_column(String(400))
+    event_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    webhook_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    resource_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    triggered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Order(Base):
+    """The stored state of a platform order: what later events are joined with."""
+
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("shop_id", "external_id", name="uq_orders_shop_external"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    placed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    platform_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    shipments: Mapped[list[Shipment]] = relationship(back_populates="order")
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+    __table_args__ = (UniqueConstraint("shop_id", "external_id", name="uq_shipments_shop_external"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(40), default="pending")
+    carrier_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    carrier_status_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    platform_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    order: Mapped[Order] = relationship(back_populates="shipments")
+
+
+class Message(Base):
+    """The ledger: one row per planned message. The unique key makes the claim atomic."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint(
+            "shop_id", "order_key", "shipment_key", "message_type", "occurrence", "channel",
+            name="uq_messages_ledger_key",
+        ),
+        Index("ix_messages_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    order_key: Mapped[str] = mapped_column(String(64))
+    shipment_key: Mapped[str] = mapped_column(String(64), default="")
+    message_type: Mapped[str] = mapped_column(String(40))
+    occurrence: Mapped[str] = mapped_column(String(200), default="")
+    channel: Mapped[str] = mapped_column(String(10))
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), nullable=True
+    )
+    event_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recipient: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    locale: Mapped[str] = mapped_column(String(20), default="en")
+    status: Mapped[str] = mapped_column(String(20), default=MessageStatus.PENDING.value)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    held_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    subject: Mapped[str | None] = mapped_column(Text, nullable=True)
+    body_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    body_html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    feedback: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Attempt(Base):
+    """Every try to hand a message to a provider, with the provider's answer."""
+
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20), default="started")
+    provider_response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class OutboxMessage(Base):
+    """Messages 'sent' through the outbox channel: kept in the database, readable in the admin."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), nullable=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    subject: Mapped[str | None] = mapped_column(Text, nullable=True)
+    body_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    body_html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,101 @@
+"""Intake: verify, store the raw delivery under its dedupe key, commit, enqueue its id, answer.
+
+No rendering, sending or platform call happens here: the answer must come well inside Shopify's 5 s.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from connectors import shopify
+from connectors.base import DeliveryKey, header
+from integration import extensions
+from integration.db import insert_ignore, utcnow
+from integration.models import Delivery, DeliveryStatus, Shop
+from webhooks import jobs
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__)
+
+
+class BadDelivery(Exception):
+    """A delivery refused with an HTTP status and a clear reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@bp.errorhandler(BadDelivery)
+def _refuse(exc: BadDelivery) -> ResponseReturnValue:
+    return {"error": exc.reason}, exc.status
+
+
+@bp.post("/webhooks/shopify")
+def shopify_webhook() -> ResponseReturnValue:
+    return receive_shopify(request.headers, request.get_data(cache=False))
+
+
+def parse_json(body: bytes) -> Any:
+    """JSON with exact integers and decimals; 400 when it is not JSON."""
+    try:
+        return json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadDelivery(400, f"body is not valid JSON: {exc}") from exc
+
+
+def find_shop(platform: str, domain: str | None) -> Shop | None:
+    if not domain:
+        return None
+    with extensions.db().session() as session:
+        return session.scalar(select(Shop).where(Shop.platform == platform, Shop.domain == domain))
+
+
+def receive_shopify(headers: Mapping[str, str], body: bytes) -> ResponseReturnValue:
+    cfg = extensions.config
+    verdict = shopify.verify(headers, body, cfg("SHOPIFY_API_SECRET"),
+                             cfg("SHOPIFY_API_SECRET_PREVIOUS"), cfg("SHOPIFY_API_KEY"))
+    if not verdict.ok:
+        log.warning("shopify webhook refused: %s", verdict.detail)
+        raise BadDelivery(401, "invalid or missing X-Shopify-Hmac-Sha256")
+    topic = header(headers, "X-Shopify-Topic")
+    if not topic:
+        raise BadDelivery(400, "missing X-Shopify-Topic")
+    payload = parse_json(body)
+    shop = find_shop(shopify.PLATFORM, shopify.shop_domain(headers))
+    if shop is None:
+        return _unknown_shop(topic)
+    if topic not in shopify.HANDLED_TOPICS:
+        log.info("shop %s: topic %s acknowledged and ignored", shop.id, topic)
+        return {"status": "ignored"}, 200
+    return store_and_enqueue(shop.id, topic, shopify.delivery_key(topic, headers, payload), body)
+
+
+def _unknown_shop(topic: str) -> ResponseReturnValue:
+    if topic in shopify.PRIVACY_TOPICS:
+        return {"status": "nothing held for this shop"}, 200
+    raise BadDelivery(404, "unknown shop")
+
+
+def store_and_enqueue(shop_id: int, topic: str, key: DeliveryKey, body: bytes) -> ResponseReturnValue:
+    """Store durably (a duplicate key stores nothing), commit, then enqueue; 200 either way."""
+    with extensions.db().session() as session:
+        delivery_id = insert_ignore(session, Delivery, {
+            "shop_id": shop_id, "topic": topic, "dedupe_key": key.dedupe_key, "event_id": key.event_id,
+            "webhook_id": key.webhook_id, "resource_id": key.resource_id, "triggered_at": key.triggered_at,
+            "received_at": utcnow(), "body": body, "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+        })
+    if delivery_id is None:
+        log.info("shop %s: duplicate %s delivery ignored", shop_id, topic)
+        return {"status": "duplicate"}, 200
+    jobs.enqueue_delivery(delivery_id)
+    return {"status": "accepted", "delivery": delivery_id}, 200

@@ -1,0 +1,96 @@
+"""The process_delivery job: stored delivery -> canonical events -> state and planned messages."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from decimal import Decimal
+
+from redis.exceptions import RedisError
+
+from connectors import CONNECTORS
+from connectors.base import MalformedPayload
+from integration import backoff, extensions
+from integration.db import utcnow
+from integration.durable import take_lease
+from integration.models import Delivery, DeliveryStatus, Shop
+from notifications import planning
+from notifications.jobs import enqueue_messages
+
+log = logging.getLogger(__name__)
+QUEUE = "aftercare-intake"
+
+
+def enqueue_delivery(delivery_id: int, job_id: str | None = None) -> bool:
+    """Enqueue processing; a Redis outage is logged, not raised: the sweeper picks the row up."""
+    cfg = extensions.config
+    try:
+        extensions.queue(QUEUE).enqueue(
+            process_delivery, delivery_id, job_id=job_id or f"delivery-{delivery_id}",
+            retry=backoff.rq_retry(f"d{delivery_id}", cfg("PARENT_WAIT_RETRIES"), cfg("PARENT_WAIT_BASE")),
+            job_timeout=60, result_ttl=300, failure_ttl=7 * 86400,
+        )
+        return True
+    except RedisError as exc:
+        log.error("delivery %s stored but not enqueued (%s); the sweeper will enqueue it", delivery_id, exc)
+        return False
+
+
+def process_delivery(delivery_id: int) -> str:
+    """Safe to run twice: a lease keeps two runs apart, the ledger keeps messages unique."""
+    database = extensions.db()
+    with database.session() as session:
+        if not take_lease(session, Delivery, delivery_id, DeliveryStatus.PENDING.value,
+                          extensions.config("LEASE_SECONDS")):
+            return "not due or already taken"
+    try:
+        with database.session() as session:
+            message_ids = _process(session, delivery_id)
+    except planning.MissingParent as exc:
+        _retry_later(delivery_id, str(exc))
+        raise
+    except MalformedPayload as exc:
+        _finish(delivery_id, DeliveryStatus.FAILED, str(exc))
+        return "malformed"
+    enqueue_messages(message_ids)
+    return f"planned {len(message_ids)} messages"
+
+
+def _process(session, delivery_id: int) -> list[int]:  # type: ignore[no-untyped-def]
+    delivery = session.get(Delivery, delivery_id)
+    shop = session.get(Shop, delivery.shop_id)
+    connector = CONNECTORS[shop.platform]
+    events = connector.normalize(delivery.topic, json.loads(delivery.body, parse_float=Decimal))
+    message_ids = planning.apply_events(session, shop, delivery, events)
+    delivery.status = (DeliveryStatus.DONE if events else DeliveryStatus.IGNORED).value
+    delivery.processed_at, delivery.lease_until, delivery.error = utcnow(), None, None
+    delivery.attempts += 1
+    log.info("delivery %s (%s) processed: %d events, %d messages", delivery_id, delivery.topic,
+             len(events), len(message_ids))
+    return message_ids
+
+
+def _retry_later(delivery_id: int, reason: str) -> None:
+    cfg = extensions.config
+    with extensions.db().session() as session:
+        delivery = session.get(Delivery, delivery_id)
+        delivery.attempts += 1
+        wait = backoff.wait_before(delivery.attempts, f"d{delivery_id}", cfg("PARENT_WAIT_RETRIES"),
+                                   cfg("PARENT_WAIT_BASE"))
+        delivery.error, delivery.lease_until = reason, None
+        if wait is None:
+            delivery.status = DeliveryStatus.FAILED.value
+            delivery.error = f"gave up waiting: {reason}"
+            log.warning("delivery %s failed: %s", delivery_id, delivery.error)
+        else:
+            delivery.next_attempt_at = utcnow() + dt.timedelta(seconds=wait)
+            log.info("delivery %s waits %ss: %s", delivery_id, wait, reason)
+
+
+def _finish(delivery_id: int, status: DeliveryStatus, error: str | None) -> None:
+    with extensions.db().session() as session:
+        delivery = session.get(Delivery, delivery_id)
+        delivery.status, delivery.error, delivery.lease_until = status.value, error, None
+        delivery.processed_at = utcnow()
+        delivery.attempts += 1
+    log.warning("delivery %s %s: %s", delivery_id, status.value, error)
