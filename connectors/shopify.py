@@ -5,6 +5,7 @@ exact strings: they exceed 2**53 and must never pass through a float.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -225,9 +226,7 @@ class RefundSchema(_Schema):
 
 
 def _refunded_item(row: dict[str, Any]) -> LineItem:
-    item: LineItem = row["line_item"]
-    return LineItem(id=item.id, title=item.title, quantity=row["quantity"],
-                    variant_title=item.variant_title, sku=item.sku, price=item.price)
+    return dataclasses.replace(row["line_item"], quantity=row["quantity"])
 
 
 def _load(schema: Schema, payload: Mapping[str, Any]) -> Any:

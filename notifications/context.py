@@ -71,10 +71,11 @@ def help_context(shop: Shop, order: Order) -> dict[str, Any]:
 
 
 def refund_context(payload: dict[str, Any], order: Order) -> dict[str, Any]:
+    """The refund's note stays out: in Shopify's admin the refund reason is for staff only."""
     items = _items(payload.get("line_items") or [])
     return {"amount": _dec(payload.get("amount")) or Decimal("0.00"),
             "currency": payload.get("currency") or order.data.get("currency") or "USD",
-            "note": payload.get("note"), "line_items": items, "item_count": _count(items),
+            "note": None, "line_items": items, "item_count": _count(items),
             "processed_at": payload.get("created_at"), "payment_days": PAYMENT_DAYS}
 
 

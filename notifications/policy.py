@@ -67,7 +67,7 @@ def no_recipient(s: Situation) -> Decision | None:
     if s.recipient:
         return None
     if s.message.channel == Channel.SMS.value:
-        what = "a valid phone number" if s.order.phone else "a phone number"
+        what = "valid phone number" if s.order.phone else "phone number"
         return Decision("suppress", f"no recipient: the order has no {what}")
     return Decision("suppress", "no recipient: the order has no email address "
                                 "(Shopify sends it as null until protected customer data is approved)")
@@ -140,7 +140,7 @@ def quiet_until(now: dt.datetime, start: int, end: int, timezone: str) -> dt.dat
 
 
 RULES: tuple[Callable[[Situation], Decision | None], ...] = (
-    disabled, no_recipient, too_old, order_cancelled, overtaken, coalesced, quiet_hours,
+    disabled, too_old, order_cancelled, overtaken, coalesced, no_recipient, quiet_hours,
 )
 
 

@@ -189,5 +189,11 @@ def render_email(locales: list[str], message_type: str, context: dict[str, Any])
     return RenderedEmail(subject, css_inline.inline(page), text)
 
 
+#: Typographic characters that would force a whole SMS into UCS-2, and their GSM-7 stand-ins.
+GSM_STAND_INS = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2013": "-", "\u2014": "-",
+                               "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2026": "..."})
+
+
 def render_sms(locales: list[str], message_type: str, context: dict[str, Any]) -> str:
-    return " ".join(render(find_template(locales, message_type, "sms"), context).split())
+    text = render(find_template(locales, message_type, "sms"), context).translate(GSM_STAND_INS)
+    return " ".join(text.split())

@@ -20,7 +20,7 @@ def drain(app: Any) -> None:
     from integration.workers import AftercareWorker
 
     with app.app_context():
-        AftercareWorker(extensions.queues(), connection=extensions.redis()).work(burst=True)
+        AftercareWorker(extensions.queues(), connection=extensions.redis()).work(burst=True, with_scheduler=True)
 
 
 def messages(app: Any) -> list[Message]:
