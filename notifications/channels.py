@@ -105,8 +105,10 @@ class SmtpSender:
         context = ssl.create_default_context()
         conn = (smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout, context=context) if s.tls
                 else smtplib.SMTP(s.host, s.port, timeout=self.timeout))
+        conn.ehlo_or_helo_if_needed()
         if s.starttls:
             conn.starttls(context=context)
+            conn.ehlo()
         if s.username:
             conn.login(s.username, s.password or "")
         self.connections_opened += 1
@@ -142,7 +144,7 @@ class SmtpSender:
         if envelope is not None:
             return envelope
         try:
-            code, reply = conn.data(mime.as_bytes())
+            code, reply = conn.data(mime.as_bytes(policy=mime.policy.clone(linesep="\r\n")))
         except smtplib.SMTPDataError as exc:
             _reset(conn)
             return _by_code(exc.smtp_code, exc.smtp_error)
@@ -150,6 +152,9 @@ class SmtpSender:
             self.close()
             return SendResult(AMBIGUOUS, f"connection lost after the message was transmitted: {exc!r}")
         self._last_used = time.monotonic()
+        if code != 250:
+            _reset(conn)
+            return _by_code(code, reply)
         return SendResult(SENT, f"{code} {reply.decode(errors='replace')}", mime["Message-ID"])
 
 
