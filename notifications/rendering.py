@@ -124,12 +124,18 @@ def parse(source: str, html: bool, name: str = "template") -> Template:
     try:
         return (HTML_ENV if html else TEXT_ENV).from_string(source, name=name)
     except LiquidError as exc:
-        raise _located(exc) from exc
+        raise _located(exc, source) from exc
 
 
-def _located(exc: LiquidError) -> TemplateError:
+def _located(exc: LiquidError, source: str | None = None) -> TemplateError:
+    """Line and column of the error; an error at the end of the input points at the end."""
     where = exc.context()
-    return TemplateError(str(exc.message or exc), where[0] if where else None, where[1] if where else None)
+    if where:
+        return TemplateError(str(exc.message or exc), where[0], where[1])
+    if source is not None:
+        lines = source.split("\n")
+        return TemplateError(str(exc.message or exc), len(lines), len(lines[-1]))
+    return TemplateError(str(exc.message or exc))
 
 
 @functools.lru_cache(maxsize=512)

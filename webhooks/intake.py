@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from connectors import shopify
 from connectors.base import DeliveryKey, header
@@ -52,11 +53,10 @@ def parse_json(body: bytes) -> Any:
         raise BadDelivery(400, f"body is not valid JSON: {exc}") from exc
 
 
-def find_shop(platform: str, domain: str | None) -> Shop | None:
+def find_shop(session: Session, platform: str, domain: str | None) -> Shop | None:
     if not domain:
         return None
-    with extensions.db().session() as session:
-        return session.scalar(select(Shop).where(Shop.platform == platform, Shop.domain == domain))
+    return session.scalar(select(Shop).where(Shop.platform == platform, Shop.domain == domain))
 
 
 def receive_shopify(headers: Mapping[str, str], body: bytes) -> ResponseReturnValue:
@@ -70,13 +70,15 @@ def receive_shopify(headers: Mapping[str, str], body: bytes) -> ResponseReturnVa
     if not topic:
         raise BadDelivery(400, "missing X-Shopify-Topic")
     payload = parse_json(body)
-    shop = find_shop(shopify.PLATFORM, shopify.shop_domain(headers))
-    if shop is None:
-        return _unknown_shop(topic)
-    if topic not in shopify.HANDLED_TOPICS:
-        log.info("shop %s: topic %s acknowledged and ignored", shop.id, topic)
-        return {"status": "ignored"}, 200
-    return store_and_enqueue(shop.id, topic, shopify.delivery_key(topic, headers, payload), body)
+    with extensions.db().session() as session:  # one short transaction: find the shop, store
+        shop = find_shop(session, shopify.PLATFORM, shopify.shop_domain(headers))
+        if shop is None:
+            return _unknown_shop(topic)
+        if topic not in shopify.HANDLED_TOPICS:
+            log.info("shop %s: topic %s acknowledged and ignored", shop.id, topic)
+            return {"status": "ignored"}, 200
+        delivery_id = store(session, shop.id, topic, shopify.delivery_key(topic, headers, payload), body)
+    return enqueue(shop.id, topic, delivery_id)
 
 
 def _unknown_shop(topic: str) -> ResponseReturnValue:
@@ -85,15 +87,17 @@ def _unknown_shop(topic: str) -> ResponseReturnValue:
     raise BadDelivery(404, "unknown shop")
 
 
-def store_and_enqueue(shop_id: int, topic: str, key: DeliveryKey, body: bytes) -> ResponseReturnValue:
-    """Store durably (a duplicate key stores nothing), commit, then enqueue; 200 either way."""
-    with extensions.db().session() as session:
-        delivery_id = insert_ignore(session, Delivery, {
-            "shop_id": shop_id, "topic": topic, "dedupe_key": key.dedupe_key, "event_id": key.event_id,
-            "webhook_id": key.webhook_id, "resource_id": key.resource_id, "triggered_at": key.triggered_at,
-            "received_at": utcnow(), "body": body, "status": DeliveryStatus.PENDING.value,
-            "attempts": 0,
-        })
+def store(session: Session, shop_id: int, topic: str, key: DeliveryKey, body: bytes) -> int | None:
+    """Store the raw delivery; None when its dedupe key is already stored."""
+    return insert_ignore(session, Delivery, {
+        "shop_id": shop_id, "topic": topic, "dedupe_key": key.dedupe_key, "event_id": key.event_id,
+        "webhook_id": key.webhook_id, "resource_id": key.resource_id, "triggered_at": key.triggered_at,
+        "received_at": utcnow(), "body": body, "status": DeliveryStatus.PENDING.value, "attempts": 0,
+    })
+
+
+def enqueue(shop_id: int, topic: str, delivery_id: int | None) -> ResponseReturnValue:
+    """After the commit: enqueue a new delivery; a duplicate is acknowledged and dropped."""
     if delivery_id is None:
         log.info("shop %s: duplicate %s delivery ignored", shop_id, topic)
         return {"status": "duplicate"}, 200
