@@ -71,7 +71,7 @@ def from_environment(instance: Path) -> dict[str, Any]:
 def fill_development_secrets(config: dict[str, Any], instance: Path) -> None:
     """Development keeps generated secrets under instance/; production must be given real ones."""
     if config["APP_ENV"] == "production":
-        missing = [k for k in ("SECRET_KEY", "ENCRYPTION_KEYS", "DATABASE_URL", "REDIS_URL") if not config[k]]
+        missing = [k for k in ("SECRET_KEY", "ENCRYPTION_KEYS", "REDIS_URL") if not config[k]]
         if missing:
             raise ConfigError("APP_ENV=production needs " + ", ".join(missing))
         return

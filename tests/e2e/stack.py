@@ -53,11 +53,29 @@ class SmtpSink:
     def __init__(self) -> None:
         self.accepted: list[EmailMessage] = []
         self.refuse_next = 0
+        self.reject_recipients: set[str] = set()
+        self.vanish_on_data = False
         self.on_data: Callable[[], None] | None = None
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
+    def restart(self) -> None:
+        """Stop and start again on the same port: every open connection is dropped."""
+        self.controller.stop()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          options: Any) -> str:
+        if address in self.reject_recipients:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.vanish_on_data:
+            server.transport.close()
+            return "250 2.0.0 Ok"
         if self.refuse_next > 0:
             self.refuse_next -= 1
             return "451 4.3.0 Mailbox temporarily unavailable, try again later"
