@@ -60,10 +60,10 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "SEND_BACKOFF_BASE": float(_env("SEND_BACKOFF_BASE", 30)),
         "PARENT_WAIT_RETRIES": int(_env("PARENT_WAIT_RETRIES", 6)),
         "PARENT_WAIT_BASE": float(_env("PARENT_WAIT_BASE", 10)),
-        "LEASE_SECONDS": int(_env("LEASE_SECONDS", 45)),
+        "LEASE_SECONDS": int(_env("LEASE_SECONDS", 60)),
         "SWEEP_GRACE_SECONDS": int(_env("SWEEP_GRACE_SECONDS", 30)),
         "SCHEDULER_INTERVAL": int(_env("SCHEDULER_INTERVAL", 15)),
-        "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", 15)),
+        "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", 10)),
         "HTTP_TIMEOUT": float(_env("HTTP_TIMEOUT", 15)),
     }
 

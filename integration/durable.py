@@ -7,7 +7,10 @@ lease has lapsed and whose job is not in flight in Redis.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
+
+from collections.abc import Callable
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -16,7 +19,10 @@ from rq.job import Job, JobStatus
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
+from integration import backoff, extensions
 from integration.db import utcnow
+
+log = logging.getLogger(__name__)
 
 IN_FLIGHT = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED})
 
@@ -50,3 +56,18 @@ def job_in_flight(connection: Redis, job_id: str | None, lease_until: dt.datetim
     if status == JobStatus.STARTED:
         return lease_until is not None and lease_until > utcnow()
     return status in IN_FLIGHT
+
+
+def enqueue(queue: str, job: Callable[[int], object], row_id: int, *, job_id: str, seed: str,
+            retries: int, backoff_base: float, timeout: int) -> bool:
+    """Enqueue a job for a stored row, retrying on the row's precomputed schedule (`seed`).
+
+    A Redis outage is logged, not raised: the row is in the database and the sweeper enqueues it.
+    """
+    try:
+        extensions.queue(queue).enqueue(job, row_id, job_id=job_id, retry=backoff.rq_retry(seed, retries, backoff_base),
+                                        job_timeout=timeout, result_ttl=300, failure_ttl=7 * 86400)
+        return True
+    except RedisError as exc:
+        log.error("%s stored but not enqueued (%s); the sweeper will enqueue it", job_id, exc)
+        return False

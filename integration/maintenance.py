@@ -38,9 +38,10 @@ def sweep() -> dict[str, int]:
 
 
 def _requeue(model: type, status: str, prefix: str) -> int:
-    from notifications.jobs import enqueue_messages
+    from notifications.jobs import enqueue_message
     from webhooks.jobs import enqueue_delivery
 
+    enqueue = enqueue_delivery if model is Delivery else enqueue_message
     connection, grace = extensions.redis(), extensions.config("SWEEP_GRACE_SECONDS")
     with extensions.db().session() as session:
         rows = [r for r in _due(session, model, status, grace)
@@ -49,10 +50,7 @@ def _requeue(model: type, status: str, prefix: str) -> int:
         for row in rows:
             row.job_id = f"{prefix}-{row.id}-r{stamp}"
     for row in rows:
-        if model is Delivery:
-            enqueue_delivery(row.id, job_id=row.job_id)
-        else:
-            enqueue_messages([row.id], prefix=f"send-r{stamp}")
+        enqueue(row.id, job_id=row.job_id)
     return len(rows)
 
 

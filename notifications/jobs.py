@@ -12,11 +12,10 @@ import logging
 from typing import Any
 
 from itsdangerous import URLSafeSerializer
-from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integration import backoff, extensions
+from integration import backoff, durable, extensions
 from integration.db import utcnow
 from integration.durable import take_lease
 from integration.models import Attempt, Message, MessageStatus, Order, Shipment, Shop
@@ -31,17 +30,16 @@ class TransientSendError(Exception):
     """The provider did not take the message this time; RQ retries on the precomputed schedule."""
 
 
-def enqueue_messages(message_ids: list[int], prefix: str = "send") -> None:
-    cfg = extensions.config
+def enqueue_messages(message_ids: list[int]) -> None:
     for message_id in message_ids:
-        try:
-            extensions.queue(QUEUE).enqueue(
-                send_notification, message_id, job_id=f"{prefix}-{message_id}",
-                retry=backoff.rq_retry(f"m{message_id}", cfg("SEND_RETRIES"), cfg("SEND_BACKOFF_BASE")),
-                job_timeout=50, result_ttl=300, failure_ttl=7 * 86400,
-            )
-        except RedisError as exc:
-            log.error("message %s not enqueued (%s); the sweeper will enqueue it", message_id, exc)
+        enqueue_message(message_id)
+
+
+def enqueue_message(message_id: int, job_id: str | None = None) -> bool:
+    cfg = extensions.config
+    return durable.enqueue(QUEUE, send_notification, message_id, job_id=job_id or f"send-{message_id}",
+                           seed=f"m{message_id}", retries=cfg("SEND_RETRIES"),
+                           backoff_base=cfg("SEND_BACKOFF_BASE"), timeout=50)
 
 
 def send_notification(message_id: int) -> str:
@@ -138,7 +136,7 @@ def record(message_id: int, result: channels.SendResult) -> str:
         status = OUTCOMES[result.outcome](message, result)
     log.info("message %s attempt %s: %s", message_id, message.attempts, result.outcome)
     if status is MessageStatus.PENDING:
-        raise TransientSendError(f"message {message_id}: {result.detail}")
+        raise TransientSendError(f"message {message_id}: retry scheduled; the answer is in its attempt row")
     return status.value
 
 

@@ -159,3 +159,65 @@ def test_senders_are_chosen_by_backend(tmp_path: Any) -> None:
     assert channels.sender_for("email", config, database) is smtp
     assert isinstance(channels.sender_for("sms", config, database), TwilioSender)
     channels.reset_senders()
+
+
+def _self_signed(tmp_path: Any) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, written as PEM files."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+@pytest.mark.parametrize("mode", ["starttls", "smtps"])
+def test_smtp_over_tls_verifies_the_certificate(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    cert, key = _self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    sink = SmtpSink()
+    options: dict[str, Any] = (
+        {"tls_context": server_tls, "require_starttls": True} if mode == "starttls" else {"ssl_context": server_tls})
+    sink.controller = Controller(sink, hostname="127.0.0.1", port=sink.port, **options)
+    sink.controller.start()
+    try:
+        url = (f"smtp://user:pa%40ss@127.0.0.1:{sink.port}?starttls=1" if mode == "starttls"
+               else f"smtps://127.0.0.1:{sink.port}")
+        untrusted = SmtpSender(url.replace("user:pa%40ss@", ""), "orders@acme.example", timeout=5)
+        assert untrusted.send(email(1)).outcome == TRANSIENT  # certificate not trusted: nothing sent
+        monkeypatch.setenv("SSL_CERT_FILE", cert)
+        trusted = SmtpSender(url.replace("user:pa%40ss@", ""), "orders@acme.example", timeout=5)
+        assert trusted.send(email(2)).outcome == SENT
+        assert [m["Subject"] for m in sink.accepted] == ["Order #2"]
+    finally:
+        sink.controller.stop()
+
+
+def test_smtp_url_carries_credentials_and_options() -> None:
+    from notifications.channels import SmtpSettings
+
+    settings = SmtpSettings.from_url("smtp://us%40er:pa%3Ass@mail.example:587?starttls=1")
+    assert (settings.username, settings.password, settings.port, settings.starttls, settings.tls) == (
+        "us@er", "pa:ss", 587, True, False)
+    assert SmtpSettings.from_url("smtps://mail.example").port == 465

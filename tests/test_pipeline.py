@@ -217,3 +217,14 @@ def test_retention_prunes_bodies_and_keeps_ledger_keys(app: Any, shop_id: int) -
     deliver(app.test_client(), "orders/paid", paid_order())
     drain(app)
     assert len(messages(app)) == 2
+
+
+def test_sweeper_does_not_enqueue_a_message_twice_while_it_waits(app: Any, shop_id: int) -> None:
+    deliver(app.test_client(), "orders/create", paid_order())
+    with app.app_context():
+        process_delivery(deliveries(app)[0].id)
+    Redis.from_url(app.config["REDIS_URL"]).flushdb()
+    with app.app_context():
+        assert maintenance.sweep()["messages"] == 2
+        assert maintenance.sweep()["messages"] == 0
+    assert Redis.from_url(app.config["REDIS_URL"]).llen("rq:queue:aftercare-send") == 2

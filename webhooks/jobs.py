@@ -6,11 +6,11 @@ import json
 import logging
 from decimal import Decimal
 
-from redis.exceptions import RedisError
+from sqlalchemy.orm import Session
 
 from connectors import CONNECTORS
 from connectors.base import MalformedPayload
-from integration import backoff, extensions
+from integration import backoff, durable, extensions
 from integration.db import utcnow
 from integration.durable import take_lease
 from integration.models import Delivery, DeliveryStatus, Shop
@@ -22,18 +22,10 @@ QUEUE = "aftercare-intake"
 
 
 def enqueue_delivery(delivery_id: int, job_id: str | None = None) -> bool:
-    """Enqueue processing; a Redis outage is logged, not raised: the sweeper picks the row up."""
     cfg = extensions.config
-    try:
-        extensions.queue(QUEUE).enqueue(
-            process_delivery, delivery_id, job_id=job_id or f"delivery-{delivery_id}",
-            retry=backoff.rq_retry(f"d{delivery_id}", cfg("PARENT_WAIT_RETRIES"), cfg("PARENT_WAIT_BASE")),
-            job_timeout=60, result_ttl=300, failure_ttl=7 * 86400,
-        )
-        return True
-    except RedisError as exc:
-        log.error("delivery %s stored but not enqueued (%s); the sweeper will enqueue it", delivery_id, exc)
-        return False
+    return durable.enqueue(QUEUE, process_delivery, delivery_id, job_id=job_id or f"delivery-{delivery_id}",
+                           seed=f"d{delivery_id}", retries=cfg("PARENT_WAIT_RETRIES"),
+                           backoff_base=cfg("PARENT_WAIT_BASE"), timeout=60)
 
 
 def process_delivery(delivery_id: int) -> str:
@@ -56,7 +48,7 @@ def process_delivery(delivery_id: int) -> str:
     return f"planned {len(message_ids)} messages"
 
 
-def _process(session, delivery_id: int) -> list[int]:  # type: ignore[no-untyped-def]
+def _process(session: Session, delivery_id: int) -> list[int]:
     delivery = session.get(Delivery, delivery_id)
     shop = session.get(Shop, delivery.shop_id)
     connector = CONNECTORS[shop.platform]
