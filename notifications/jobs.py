@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
+from flask import current_app
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,14 +52,8 @@ def send_notification(message_id: int) -> str:
         outgoing = prepare(session, session.get(Message, message_id))
     if outgoing is None:
         return "decided without sending"
-    result = channels.sender_for(outgoing.channel, _config(), database).send(outgoing)
+    result = channels.sender_for(outgoing.channel, current_app.config, database).send(outgoing)
     return record(message_id, result)
-
-
-def _config() -> dict[str, Any]:
-    from flask import current_app
-
-    return dict(current_app.config)
 
 
 def prepare(session: Session, message: Message) -> channels.Outgoing | None:
