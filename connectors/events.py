@@ -112,7 +112,43 @@ class RefundCreated:
     refund: RefundSnapshot
 
 
-Event = Union[OrderUpdated, OrderCancelled, ShipmentUpdated, CarrierEventReceived, RefundCreated]
+@dataclass(frozen=True)
+class AppUninstalled:
+    """The merchant removed the app: stop sending for the shop at once, drop its tokens."""
+
+    shop_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerRedactRequested:
+    """Erase a customer's personal data (and these orders') from everything held."""
+
+    customer_id: str | None
+    email: str | None
+    phone: str | None
+    order_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomerDataRequested:
+    """Give the merchant an export of what is held about a customer."""
+
+    request_id: str | None
+    customer_id: str | None
+    email: str | None
+    phone: str | None
+    order_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShopRedactRequested:
+    """Erase the shop's data (48 hours after an uninstall)."""
+
+    shop_id: str | None = None
+
+
+Event = Union[OrderUpdated, OrderCancelled, ShipmentUpdated, CarrierEventReceived, RefundCreated,
+              AppUninstalled, CustomerRedactRequested, CustomerDataRequested, ShopRedactRequested]
 
 
 def jsonable(value: Any) -> Any:

@@ -16,7 +16,10 @@ from shopify_app import verify_webhook_req
 
 from connectors.base import DeliveryKey, MalformedPayload, Verification, header
 from connectors.events import (
+    AppUninstalled,
     CarrierEventReceived,
+    CustomerDataRequested,
+    CustomerRedactRequested,
     CarrierUpdate,
     Event,
     LineItem,
@@ -27,6 +30,7 @@ from connectors.events import (
     RefundSnapshot,
     ShipmentSnapshot,
     ShipmentUpdated,
+    ShopRedactRequested,
 )
 
 PLATFORM = "shopify"
@@ -229,6 +233,37 @@ def _refunded_item(row: dict[str, Any]) -> LineItem:
     return dataclasses.replace(row["line_item"], quantity=row["quantity"])
 
 
+class CustomerSchema(_Schema):
+    id = IdString(allow_none=True, load_default=None)
+    email = _opt(fields.String)
+    phone = _opt(fields.String)
+
+
+class PrivacySchema(_Schema):
+    """customers/redact and customers/data_request (Shopify's mandatory compliance topics)."""
+
+    shop_id = IdString(allow_none=True, load_default=None)
+    customer = fields.Nested(CustomerSchema, required=True)
+    orders_to_redact = fields.List(IdString(), load_default=list)
+    orders_requested = fields.List(IdString(), load_default=list)
+    data_request = fields.Dict(allow_none=True, load_default=None)
+
+    @post_load
+    def build(self, d: dict[str, Any], **_: Any) -> Event:
+        customer = d["customer"]
+        common = {"customer_id": customer["id"], "email": customer["email"], "phone": customer["phone"]}
+        if d["data_request"] is not None:
+            request_id = d["data_request"].get("id")
+            return CustomerDataRequested(request_id=None if request_id is None else str(request_id),
+                                         order_ids=tuple(d["orders_requested"]), **common)
+        return CustomerRedactRequested(order_ids=tuple(d["orders_to_redact"]), **common)
+
+
+class ShopIdSchema(_Schema):
+    id = IdString(allow_none=True, load_default=None)
+    shop_id = IdString(allow_none=True, load_default=None)
+
+
 def _load(schema: Schema, payload: Mapping[str, Any]) -> Any:
     from marshmallow import ValidationError
 
@@ -239,6 +274,7 @@ def _load(schema: Schema, payload: Mapping[str, Any]) -> Any:
 
 
 _ORDER, _FULFILLMENT, _EVENT, _REFUND = OrderSchema(), FulfillmentSchema(), FulfillmentEventSchema(), RefundSchema()
+_PRIVACY, _SHOP = PrivacySchema(), ShopIdSchema()
 
 #: topic -> payload to canonical events. Topics not here are acknowledged and ignored.
 NORMALIZERS: dict[str, Callable[[Mapping[str, Any]], list[Event]]] = {
@@ -249,6 +285,10 @@ NORMALIZERS: dict[str, Callable[[Mapping[str, Any]], list[Event]]] = {
     "fulfillments/update": lambda p: [ShipmentUpdated(_load(_FULFILLMENT, p))],
     "fulfillment_events/create": lambda p: [CarrierEventReceived(_load(_EVENT, p))],
     "refunds/create": lambda p: [RefundCreated(_load(_REFUND, p))],
+    "app/uninstalled": lambda p: [AppUninstalled(_load(_SHOP, p)["id"])],
+    "customers/redact": lambda p: [_load(_PRIVACY, p)],
+    "customers/data_request": lambda p: [_load(_PRIVACY, p)],
+    "shop/redact": lambda p: [ShopRedactRequested(_load(_SHOP, p)["shop_id"])],
 }
 
 HANDLED_TOPICS = frozenset(NORMALIZERS)

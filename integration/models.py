@@ -214,3 +214,16 @@ class OutboxMessage(Base):
     body_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     body_html: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DataExport(Base):
+    """What is held about one customer, produced for a platform's data request."""
+
+    __tablename__ = "data_exports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -187,7 +187,8 @@ def claim(session: Session, shop: Shop, delivery: Delivery | None, plan: Plan) -
     return claimed
 
 
-def apply_events(session: Session, shop: Shop, delivery: Delivery | None, events: list[Event]) -> list[int]:
+def apply_events(session: Session, shop: Shop, delivery: Delivery | None, events: list[Event],
+                 handlers: dict[type, Callable[[Session, Shop, Any], list[Plan]]] = HANDLERS) -> list[int]:
     """Apply every event of one delivery; the ids of the ledger rows newly claimed."""
-    plans = [plan for event in events for plan in HANDLERS[type(event)](session, shop, event)]
+    plans = [plan for event in events for plan in handlers[type(event)](session, shop, event)]
     return [row_id for plan in plans for row_id in claim(session, shop, delivery, plan)]

@@ -23,6 +23,10 @@ import pytest
 from connectors import shopify
 from connectors.base import MalformedPayload
 from connectors.events import (
+    AppUninstalled,
+    CustomerDataRequested,
+    CustomerRedactRequested,
+    ShopRedactRequested,
     CarrierEventReceived,
     CarrierUpdate,
     LineItem,
@@ -138,6 +142,26 @@ def test_orders_create() -> None:
 
 def test_orders_paid() -> None:
     assert shopify.normalize("orders/paid", load("orders/paid")) == [OrderUpdated(SAMPLE_ORDER)]
+
+
+def test_app_uninstalled() -> None:
+    assert shopify.normalize("app/uninstalled", load("app/uninstalled")) == [AppUninstalled("548380009")]
+
+
+def test_customers_redact() -> None:
+    assert shopify.normalize("customers/redact", load("customers/redact")) == [CustomerRedactRequested(
+        customer_id="191167", email="john@example.com", phone="555-625-1199",
+        order_ids=("299938", "280263", "220458"))]
+
+
+def test_customers_data_request() -> None:
+    assert shopify.normalize("customers/data_request", load("customers/data_request")) == [CustomerDataRequested(
+        request_id="9999", customer_id="191167", email="john@example.com", phone="555-625-1199",
+        order_ids=("299938", "280263", "220458"))]
+
+
+def test_shop_redact() -> None:
+    assert shopify.normalize("shop/redact", load("shop/redact")) == [ShopRedactRequested("954889")]
 
 
 def test_orders_create_money_and_ids_have_exact_types() -> None:
@@ -257,13 +281,20 @@ def test_refunded_item_keeps_requires_shipping() -> None:
 
 # --- 2. contract: handled topics and fixture files match one to one ----------------------------------
 
+KNOWN_TOPICS = {"app/uninstalled", "customers/redact", "customers/data_request", "shop/redact", "orders/create",
+                "orders/paid", "orders/cancelled", "fulfillments/create", "fulfillments/update",
+                "fulfillment_events/create", "refunds/create", "orders/updated", "products/update"}
+
+
 def _fixture_topics() -> set[str]:
-    # The action is the last word: fulfillment_events_create -> fulfillment_events/create.
-    return {"/".join(path.stem.rsplit("_", 1)) for path in FIXTURE_DIR.glob("*.json")}
+    """Topic of each fixture file; '/' became '_' in the name, so match names against known topics."""
+    by_stem = {topic.replace("/", "_"): topic for topic in KNOWN_TOPICS | shopify.HANDLED_TOPICS}
+    return {by_stem.get(path.stem, f"unknown:{path.stem}") for path in FIXTURE_DIR.glob("*.json")}
 
 
 def test_fixture_file_names_map_to_topics() -> None:
-    assert _fixture_topics() == {"orders/create", "orders/paid", "orders/cancelled", "fulfillments/create",
+    assert _fixture_topics() == {"app/uninstalled", "customers/redact", "customers/data_request", "shop/redact",
+                                 "orders/create", "orders/paid", "orders/cancelled", "fulfillments/create",
                                  "fulfillments/update", "fulfillment_events/create", "refunds/create"}
 
 
@@ -290,7 +321,17 @@ def _dicts(value: Any, parent_key: str | None = None) -> Iterator[tuple[str | No
             yield from _dicts(child, parent_key)
 
 
-@pytest.mark.parametrize("path", sorted(FIXTURE_DIR.glob("*.json")), ids=lambda p: p.stem)
+WITH_GRAPHQL_IDS = sorted(p for p in FIXTURE_DIR.glob("*.json") if "admin_graphql_api_id" in p.read_text())
+
+
+def test_resource_fixtures_carry_graphql_ids() -> None:
+    """Every order, fulfillment, event and refund sample is checked below (privacy samples carry none)."""
+    assert {p.stem for p in WITH_GRAPHQL_IDS} == {
+        "orders_create", "orders_paid", "orders_cancelled", "fulfillments_create", "fulfillments_update",
+        "fulfillment_events_create", "refunds_create"}
+
+
+@pytest.mark.parametrize("path", WITH_GRAPHQL_IDS, ids=lambda p: p.stem)
 def test_fixture_ids_match_their_graphql_ids(path: Path) -> None:
     payload = json.loads(path.read_text(), parse_float=Decimal)
     checked = 0

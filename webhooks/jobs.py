@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from connectors import CONNECTORS
 from connectors.base import MalformedPayload
-from integration import backoff, durable, extensions
+from integration import backoff, durable, extensions, privacy
 from integration.db import utcnow
 from integration.durable import take_lease
 from integration.models import Delivery, DeliveryStatus, Shop
@@ -19,6 +19,9 @@ from notifications.jobs import enqueue_messages
 
 log = logging.getLogger(__name__)
 QUEUE = "aftercare-intake"
+
+#: canonical event kind -> handler: order state and messages, then uninstall and privacy requests.
+HANDLERS = {**planning.HANDLERS, **privacy.HANDLERS}
 
 
 def enqueue_delivery(delivery_id: int, job_id: str | None = None) -> bool:
@@ -53,7 +56,7 @@ def _process(session: Session, delivery_id: int) -> list[int]:
     shop = session.get(Shop, delivery.shop_id)
     connector = CONNECTORS[shop.platform]
     events = connector.normalize(delivery.topic, json.loads(delivery.body, parse_float=Decimal))
-    message_ids = planning.apply_events(session, shop, delivery, events)
+    message_ids = planning.apply_events(session, shop, delivery, events, HANDLERS)
     delivery.status = (DeliveryStatus.DONE if events else DeliveryStatus.IGNORED).value
     delivery.processed_at, delivery.lease_until, delivery.error = utcnow(), None, None
     delivery.attempts += 1
