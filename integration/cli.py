@@ -46,7 +46,7 @@ def worker(burst: bool) -> None:
 @click.command("scheduler")
 @click.option("--iterations", type=int, default=None, hidden=True)
 def scheduler(iterations: int | None) -> None:
-    """Run the periodic jobs (sweeper, retention); a second scheduler is harmless."""
+    """Run the periodic jobs (sweeper, delay detection, retention); a second scheduler is harmless."""
     workers.run_scheduler(iterations)
 
 

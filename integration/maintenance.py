@@ -91,3 +91,16 @@ def prune() -> dict[str, int]:
     counts = {"deliveries": deliveries, "messages": messages, "outbox": outbox}
     log.info("retention: %s", counts)
     return counts
+
+
+def detect_delays() -> int:
+    """Plan `delayed` messages for late shipments and enqueue them."""
+    from notifications import delays
+    from notifications.jobs import enqueue_messages
+
+    with extensions.db().session() as session:
+        message_ids = delays.detect(session, utcnow())
+    enqueue_messages(message_ids)
+    if message_ids:
+        log.info("delay detection: %d messages planned", len(message_ids))
+    return len(message_ids)

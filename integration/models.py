@@ -70,6 +70,7 @@ class Shop(Base):
     quiet_hours_end: Mapped[int | None] = mapped_column(Integer, nullable=True, default=8)
     max_event_age_days: Mapped[int] = mapped_column(Integer, default=14)
     ships_within_days: Mapped[int] = mapped_column(Integer, default=2)
+    delay_after_days: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     disabled_messages: Mapped[list[str]] = mapped_column(JSON, default=list)
     help_links: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

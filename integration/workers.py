@@ -35,6 +35,7 @@ def run_worker(burst: bool = False) -> None:
 #: periodic job -> (seconds between runs, function)
 PERIODIC = {
     "sweep": (None, maintenance.sweep),
+    "delays": (900, maintenance.detect_delays),
     "retention": (3600, maintenance.prune),
 }
 
