@@ -388,20 +388,8 @@ def test_paid_order() -> None:
 def test_out_for_delivery_event() -> None:
     payload = copy.deepcopy(load("fulfillment_events/create"))
     payload.update(status="out_for_delivery")
-    assert shopify.normalize("fulfillment_events/create", payload) == [
-        CarrierEventReceived(CarrierUpdate(
-            id="1234567",
-            shipment_id="123456",
-            order_id="820982911946154508",
-            status="out_for_delivery",
-            happened_at=SAMPLE_TIME,
-            message="Item is now in transit",
-            estimated_delivery_at=None,
-            city=None,
-            province=None,
-            country="CA",
-        ))
-    ]
+    expected = dataclasses.replace(SAMPLE_CARRIER_UPDATE, status="out_for_delivery")
+    assert shopify.normalize("fulfillment_events/create", payload) == [CarrierEventReceived(expected)]
 
 
 # --- 5. unhandled topics and malformed payloads ------------------------------------------------------
