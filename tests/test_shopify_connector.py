@@ -535,3 +535,14 @@ def test_verify_non_utf8_body_fails_without_raising() -> None:
     headers = {"X-Shopify-Hmac-Sha256": _sign(body, SECRET)}
     result = shopify.verify(headers, body, SECRET, PREVIOUS_SECRET, "client-id")
     assert result.ok is False
+
+
+def test_app_toml_subscribes_exactly_the_handled_topics() -> None:
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).parents[1] / "shopify.app.toml").read_text())
+    subscribed = {t for s in config["webhooks"]["subscriptions"] for t in s.get("topics", [])}
+    compliance = {t for s in config["webhooks"]["subscriptions"] for t in s.get("compliance_topics", [])}
+    assert subscribed | compliance == set(shopify.HANDLED_TOPICS)
+    assert compliance == set(shopify.PRIVACY_TOPICS)
+    assert {s["uri"] for s in config["webhooks"]["subscriptions"]} == {"/webhooks/shopify"}
