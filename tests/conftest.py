@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHOP_DOMAIN = "aftercare-test.myshopify.com"
-SECRET, OLD_SECRET = "test-app-secret", "previous-app-secret"
+SECRET, OLD_SECRET = "test-app-secret-4f1c9a7e2b6d8035c1e9", "previous-app-secret-93b0d7a1c4e2f865"
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
@@ -198,3 +198,17 @@ def add_shop(app: Any, **settings: Any) -> int:
 @pytest.fixture
 def shop_id(app: Any) -> int:
     return add_shop(app)
+
+
+def everything_stored_for_tests(app: Any) -> str:
+    """Every value of every row of every table, as text (for scans after erasure or encryption)."""
+    from sqlalchemy import select
+
+    from integration.db import Base
+
+    values = []
+    with app.extensions["aftercare.db"].session() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(table)):
+                values += [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in row]
+    return "\n".join(values)

@@ -5,9 +5,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integration.db import Base
 from integration.models import DataExport, Delivery, Message, Shop
-from tests.conftest import fixture_payload, fulfillment, now_iso, paid_order
+from tests.conftest import everything_stored_for_tests, fixture_payload, fulfillment, now_iso, paid_order
 from tests.helpers import deliver, deliveries, drain, messages, outbox
 
 EMAIL, PHONE = "john@example.com", "555-625-1199"  # the customer in Shopify's privacy samples
@@ -17,16 +16,6 @@ def the_customers_order(**changes: Any) -> dict[str, Any]:
     order = paid_order(email=EMAIL, contact_email=EMAIL, phone=PHONE, **changes)
     order["customer"] = order["customer"] | {"email": EMAIL, "phone": PHONE}
     return order
-
-
-def everything_stored(app: Any) -> str:
-    """Every value of every row of every table, as text."""
-    values = []
-    with app.extensions["aftercare.db"].session() as session:
-        for table in Base.metadata.sorted_tables:
-            for row in session.execute(select(table)):
-                values += [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in row]
-    return "\n".join(values)
 
 
 def journey(app: Any, **changes: Any) -> None:
@@ -41,12 +30,12 @@ def journey(app: Any, **changes: Any) -> None:
 
 def test_customer_redact_erases_email_and_phone_from_every_table(app: Any, shop_id: int) -> None:
     journey(app)
-    stored = everything_stored(app)
+    stored = everything_stored_for_tests(app)
     assert EMAIL in stored and PHONE in stored  # the scan sees them before
     ledger_before = len(messages(app))
     assert deliver(app.test_client(), "customers/redact", fixture_payload("customers/redact")).status_code == 200
     drain(app)
-    stored = everything_stored(app)
+    stored = everything_stored_for_tests(app)
     assert EMAIL not in stored and PHONE not in stored and "5556251199" not in stored
     assert "someone.else@example.com" in stored
     assert len(messages(app)) == ledger_before  # ledger keys stay: exactly-once survives
@@ -88,7 +77,7 @@ def test_shop_redact_erases_the_shop(app: Any, shop_id: int) -> None:
     drain(app)
     assert messages(app) == [] and outbox(app) == []
     assert [d.topic for d in deliveries(app)] == ["shop/redact"]
-    stored = everything_stored(app)
+    stored = everything_stored_for_tests(app)
     assert EMAIL not in stored and "someone.else@example.com" not in stored and "help@acme.example" not in stored
     with app.extensions["aftercare.db"].session() as session:
         assert session.get(Shop, shop_id).status == "redacted"

@@ -1,0 +1,81 @@
+"""A local HTTP server that answers Shopify's OAuth token endpoint, and the httpx transport that sends
+shopifyapp's requests for https://{shop}.myshopify.com to it."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+
+
+class FakeShopify:
+    """Token exchange and refresh with rotation: an old refresh token stops working once rotated."""
+
+    def __init__(self, client_secret: str) -> None:
+        self.client_secret = client_secret
+        self.valid_refresh = {"shprt_0"}
+        self.issued = 0
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.delay = 0.0
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                status, answer = fake.answer(self.path, self.headers.get("Host", ""), body)
+                payload = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _pair(self) -> dict[str, Any]:
+        self.issued += 1
+        refresh = f"shprt_{self.issued}"
+        self.valid_refresh = {refresh}
+        return {"access_token": f"shpat_{self.issued}", "scope": "read_orders,read_fulfillments",
+                "expires_in": 3600, "refresh_token": refresh, "refresh_token_expires_in": 7776000}
+
+    def answer(self, path: str, host: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        time.sleep(self.delay)
+        with self.lock:
+            self.requests.append({"host": host, **body})
+            if path != "/admin/oauth/access_token" or body.get("client_secret") != self.client_secret:
+                return 401, {"error": "invalid_client"}
+            if body.get("grant_type") == "refresh_token":
+                if body.get("refresh_token") not in self.valid_refresh:
+                    return 400, {"error": "invalid_grant", "error_description": "refresh token is not valid"}
+                return 200, self._pair()
+            if body.get("grant_type") == "urn:ietf:params:oauth:grant-type:token-exchange":
+                return 200, self._pair()
+            return 400, {"error": "unsupported_grant_type"}
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(transport=ToLocal(self.port))
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+class ToLocal(httpx.HTTPTransport):
+    """Sends every request to the local server, keeping the original host in the Host header."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__()
+        self.port = port
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
+        return super().handle_request(request)
