@@ -147,8 +147,15 @@ class ShopRedactRequested:
     shop_id: str | None = None
 
 
+@dataclass(frozen=True)
+class ShopUpdated:
+    """The merchant changed the shop's settings; `facts` is what the webhook says now."""
+
+    facts: Any
+
+
 Event = Union[OrderUpdated, OrderCancelled, ShipmentUpdated, CarrierEventReceived, RefundCreated,
-              AppUninstalled, CustomerRedactRequested, CustomerDataRequested, ShopRedactRequested]
+              AppUninstalled, CustomerRedactRequested, CustomerDataRequested, ShopRedactRequested, ShopUpdated]
 
 
 def jsonable(value: Any) -> Any:

@@ -31,7 +31,9 @@ from connectors.events import (
     ShipmentSnapshot,
     ShipmentUpdated,
     ShopRedactRequested,
+    ShopUpdated,
 )
+from connectors.shopify_api import ShopFacts
 
 PLATFORM = "shopify"
 PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
@@ -259,6 +261,24 @@ class PrivacySchema(_Schema):
         return CustomerRedactRequested(order_ids=tuple(d["orders_to_redact"]), **common)
 
 
+class ShopSchema(_Schema):
+    """The Shop resource of `shop/update` and `app/uninstalled`."""
+
+    name = _opt(fields.String)
+    customer_email = _opt(fields.String)
+    email = _opt(fields.String)
+    currency = _opt(fields.String)
+    iana_timezone = _opt(fields.String)
+    primary_locale = _opt(fields.String)
+    domain = _opt(fields.String)
+
+    @post_load
+    def build(self, d: dict[str, Any], **_: Any) -> ShopFacts:
+        return ShopFacts(name=d["name"], contact_email=d["customer_email"] or d["email"], currency=d["currency"],
+                         timezone=d["iana_timezone"], locale=d["primary_locale"],
+                         storefront_url=f"https://{d['domain']}" if d["domain"] else None)
+
+
 class ShopIdSchema(_Schema):
     id = IdString(allow_none=True, load_default=None)
     shop_id = IdString(allow_none=True, load_default=None)
@@ -274,7 +294,7 @@ def _load(schema: Schema, payload: Mapping[str, Any]) -> Any:
 
 
 _ORDER, _FULFILLMENT, _EVENT, _REFUND = OrderSchema(), FulfillmentSchema(), FulfillmentEventSchema(), RefundSchema()
-_PRIVACY, _SHOP = PrivacySchema(), ShopIdSchema()
+_PRIVACY, _SHOP, _SHOP_FACTS = PrivacySchema(), ShopIdSchema(), ShopSchema()
 
 #: topic -> payload to canonical events. Topics not here are acknowledged and ignored.
 NORMALIZERS: dict[str, Callable[[Mapping[str, Any]], list[Event]]] = {
@@ -289,6 +309,7 @@ NORMALIZERS: dict[str, Callable[[Mapping[str, Any]], list[Event]]] = {
     "customers/redact": lambda p: [_load(_PRIVACY, p)],
     "customers/data_request": lambda p: [_load(_PRIVACY, p)],
     "shop/redact": lambda p: [ShopRedactRequested(_load(_SHOP, p)["shop_id"])],
+    "shop/update": lambda p: [ShopUpdated(_load(_SHOP_FACTS, p))],
 }
 
 HANDLED_TOPICS = frozenset(NORMALIZERS)

@@ -61,3 +61,8 @@ def queues() -> list[Queue]:
 
 def config(key: str) -> Any:
     return current_app.config[key]
+
+
+def current_config() -> Any:
+    """The whole app config (for code that reads several keys)."""
+    return current_app.config

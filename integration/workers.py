@@ -15,7 +15,7 @@ from flask import current_app
 from rq import SimpleWorker
 from rq.exceptions import DuplicateJobError
 
-from integration import extensions, maintenance
+from integration import extensions, maintenance, shop_facts
 
 log = logging.getLogger(__name__)
 MAINTENANCE = "aftercare-maintenance"
@@ -37,6 +37,7 @@ PERIODIC = {
     "sweep": (None, maintenance.sweep),
     "delays": (900, maintenance.detect_delays),
     "retention": (3600, maintenance.prune),
+    "shop-facts": (86400, shop_facts.refresh_all),
 }
 
 

@@ -21,11 +21,13 @@ class FakeShopify:
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.delay = 0.0
+        self.graphql_answers: list[tuple[int, dict[str, Any]]] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                body["access_token_header"] = self.headers.get("X-Shopify-Access-Token")
                 status, answer = fake.answer(self.path, self.headers.get("Host", ""), body)
                 payload = json.dumps(answer).encode()
                 self.send_response(status)
@@ -51,7 +53,9 @@ class FakeShopify:
     def answer(self, path: str, host: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         time.sleep(self.delay)
         with self.lock:
-            self.requests.append({"host": host, **body})
+            self.requests.append({"host": host, "path": path, **body})
+            if path.endswith("/graphql.json"):
+                return self.graphql_answers.pop(0) if self.graphql_answers else (500, {"errors": "no answer"})
             if path != "/admin/oauth/access_token" or body.get("client_secret") != self.client_secret:
                 return 401, {"error": "invalid_client"}
             if body.get("grant_type") == "refresh_token":

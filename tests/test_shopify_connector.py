@@ -21,12 +21,14 @@ from typing import Any, Iterator
 import pytest
 
 from connectors import shopify
+from connectors.shopify_api import ShopFacts
 from connectors.base import MalformedPayload
 from connectors.events import (
     AppUninstalled,
     CustomerDataRequested,
     CustomerRedactRequested,
     ShopRedactRequested,
+    ShopUpdated,
     CarrierEventReceived,
     CarrierUpdate,
     LineItem,
@@ -160,6 +162,12 @@ def test_customers_data_request() -> None:
         order_ids=("299938", "280263", "220458"))]
 
 
+def test_shop_update() -> None:
+    assert shopify.normalize("shop/update", load("shop/update")) == [ShopUpdated(ShopFacts(
+        name="Super Toys", contact_email="super@supertoys.com", currency="USD", timezone=None, locale="en",
+        storefront_url=None))]
+
+
 def test_shop_redact() -> None:
     assert shopify.normalize("shop/redact", load("shop/redact")) == [ShopRedactRequested("954889")]
 
@@ -281,7 +289,7 @@ def test_refunded_item_keeps_requires_shipping() -> None:
 
 # --- 2. contract: handled topics and fixture files match one to one ----------------------------------
 
-KNOWN_TOPICS = {"app/uninstalled", "customers/redact", "customers/data_request", "shop/redact", "orders/create",
+KNOWN_TOPICS = {"shop/update", "app/uninstalled", "customers/redact", "customers/data_request", "shop/redact", "orders/create",
                 "orders/paid", "orders/cancelled", "fulfillments/create", "fulfillments/update",
                 "fulfillment_events/create", "refunds/create", "orders/updated", "products/update"}
 
@@ -293,7 +301,7 @@ def _fixture_topics() -> set[str]:
 
 
 def test_fixture_file_names_map_to_topics() -> None:
-    assert _fixture_topics() == {"app/uninstalled", "customers/redact", "customers/data_request", "shop/redact",
+    assert _fixture_topics() == {"shop/update", "app/uninstalled", "customers/redact", "customers/data_request", "shop/redact",
                                  "orders/create", "orders/paid", "orders/cancelled", "fulfillments/create",
                                  "fulfillments/update", "fulfillment_events/create", "refunds/create"}
 

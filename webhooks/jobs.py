@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from connectors import CONNECTORS
 from connectors.base import MalformedPayload
-from integration import backoff, durable, extensions, privacy
+from integration import backoff, durable, extensions, privacy, shop_facts
 from integration.db import utcnow
 from integration.durable import take_lease
 from integration.models import Delivery, DeliveryStatus, Shop
@@ -20,8 +20,8 @@ from notifications.jobs import enqueue_messages
 log = logging.getLogger(__name__)
 QUEUE = "aftercare-intake"
 
-#: canonical event kind -> handler: order state and messages, then uninstall and privacy requests.
-HANDLERS = {**planning.HANDLERS, **privacy.HANDLERS}
+#: canonical event kind -> handler: order state and messages; uninstall, privacy and shop facts.
+HANDLERS = {**planning.HANDLERS, **privacy.HANDLERS, **shop_facts.HANDLERS}
 
 
 def enqueue_delivery(delivery_id: int, job_id: str | None = None) -> bool:
