@@ -29,10 +29,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _blueprints(app: Flask) -> None:
-    from integration import feedback
+    from integration import admin, feedback
     from webhooks import intake
 
-    for blueprint in (intake.bp, health.bp, feedback.bp):
+    for blueprint in (intake.bp, health.bp, feedback.bp, admin.bp):
         app.register_blueprint(blueprint)
 
 

@@ -1,4 +1,4 @@
-"""Flask CLI commands (DESIGN §4): db upgrade, worker, scheduler, shop add."""
+"""Flask CLI commands (DESIGN §4): db upgrade, worker, scheduler, shop add, admin-link."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +7,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from integration import crypto, extensions, workers
@@ -37,6 +37,7 @@ def db_upgrade() -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker for all of the app's queues, with RQ's scheduler for retries."""
@@ -44,6 +45,7 @@ def worker(burst: bool) -> None:
 
 
 @click.command("scheduler")
+@with_appcontext
 @click.option("--iterations", type=int, default=None, hidden=True)
 def scheduler(iterations: int | None) -> None:
     """Run the periodic jobs (sweeper, delay detection, retention); a second scheduler is harmless."""
@@ -69,6 +71,21 @@ def shop_add(platform: str, domain: str, access_token: str, name: str | None) ->
         click.echo(shop.id)
 
 
+@click.command("admin-link")
+@with_appcontext
+@click.argument("shop")
+def admin_link(shop: str) -> None:
+    """Print a short-lived signed link to the shop's admin (development and support)."""
+    from integration.admin import LINK_MAX_AGE, signed_link
+
+    with extensions.db().session() as session:
+        found = session.scalar(select(Shop).where(Shop.domain == shop.strip().lower()))
+    if found is None:
+        raise click.ClickException(f"no shop {shop}")
+    click.echo(signed_link(found.id))
+    click.echo(f"valid for {LINK_MAX_AGE // 60} minutes", err=True)
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, shop_cli, worker, scheduler):
+    for group in (db_cli, shop_cli, worker, scheduler, admin_link):
         app.cli.add_command(group)

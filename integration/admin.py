@@ -1,0 +1,119 @@
+"""The admin shell: the app home inside Shopify's admin (session tokens, no third-party cookies) and
+a first-party entry through a short-lived signed link (`flask admin-link`).
+
+Inside Shopify, shopifyapp verifies the session token (`id_token` on a page load, Bearer on fetch),
+answers invalid or expired ones with the bounce page, and gives the per-shop `frame-ancestors` policy.
+The first load exchanges the session token for an expiring offline token.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from shopify_app import app_home_patch_id_token, verify_app_home_req
+from sqlalchemy import func, select
+
+from integration import extensions, shop_facts, shopify_tokens
+from integration.db import utcnow
+from integration.models import Delivery, Message, Shop
+
+bp = Blueprint("admin", __name__)
+PATCH_PATH = "/auth/patch-id-token"
+LINK_MAX_AGE = 600
+
+#: Shopify's own customer notifications that tell the shopper the same thing as an Aftercare message.
+OVERLAPS = [
+    ("Order confirmation", "order_confirmation"), ("Shipping confirmation", "shipping_confirmation"),
+    ("Shipping update", "shipping_update"), ("Out for delivery", "out_for_delivery"), ("Delivered", "delivered"),
+    ("Order canceled", "order_cancelled"), ("Order refund", "refund_issued"),
+]
+UPCOMING = ["Messages and templates", "Activity", "Settings"]
+
+
+def _request_input() -> dict[str, Any]:
+    return {"method": request.method, "headers": dict(request.headers), "url": request.url,
+            "body": request.get_data(as_text=True)}
+
+
+def _respond(res: Any) -> Response:
+    return Response(res.body, status=res.status, headers=dict(res.headers))
+
+
+@bp.get("/")
+def app_home() -> ResponseReturnValue:
+    result = verify_app_home_req(_request_input(), shopify_tokens.app_config(current_app.config), PATCH_PATH)
+    if not result.ok:
+        return _respond(result.response)
+    shop_id = install_if_needed(f"{result.shop}.myshopify.com", result.id_token)
+    page = Response(render_status(shop_id, embedded=True))
+    page.headers.update(dict(result.response.headers))
+    return page
+
+
+@bp.get(PATCH_PATH)
+def patch_id_token() -> ResponseReturnValue:
+    return _respond(app_home_patch_id_token(_request_input(), shopify_tokens.app_config(current_app.config)).response)
+
+
+def install_if_needed(domain: str, id_token: Any) -> int:
+    """The first load (or the first after a reinstall) exchanges the session token for access."""
+    with extensions.db().session() as db:
+        shop = db.scalar(select(Shop).where(Shop.platform == "shopify", Shop.domain == domain))
+        if shop is not None and shop.access_token_encrypted and shop.status == "active":
+            return shop.id
+        shop = shopify_tokens.exchange(db, current_app.config, id_token, current_app.config.get("SHOPIFY_HTTP_CLIENT"))
+        shop_id = shop.id
+    extensions.queue("aftercare-maintenance").enqueue(shop_facts.refresh, shop_id, job_timeout=120)
+    return shop_id
+
+
+def signed_link(shop_id: int) -> str:
+    token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="admin-link").dumps(shop_id)
+    return f"{current_app.config['APP_URL']}/admin/enter/{token}"
+
+
+@bp.get("/admin/enter/<token>")
+def enter(token: str) -> ResponseReturnValue:
+    try:
+        shop_id = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="admin-link").loads(
+            token, max_age=LINK_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        abort(403)
+    session.clear()
+    session["shop_id"] = shop_id
+    return redirect(url_for("admin.first_party_home"))
+
+
+@bp.get("/admin")
+def first_party_home() -> ResponseReturnValue:
+    if "shop_id" not in session:
+        abort(403)
+    page = Response(render_status(session["shop_id"], embedded=False))
+    page.headers["Content-Security-Policy"] = "frame-ancestors 'none';"
+    return page
+
+
+def render_status(shop_id: int, embedded: bool) -> str:
+    with extensions.db().session() as db:
+        shop = db.get(Shop, shop_id)
+        if shop is None:
+            abort(404)
+        return render_template("admin/home.html", shop=shop, status=shop_status(db, shop), overlaps=OVERLAPS,
+                               upcoming=UPCOMING, embedded=embedded,
+                               app_bridge=embedded and current_app.config["APP_ENV"] == "production",
+                               api_key=current_app.config["SHOPIFY_API_KEY"] or "")
+
+
+def shop_status(db: Any, shop: Shop) -> dict[str, Any]:
+    week = utcnow() - dt.timedelta(days=7)
+    last = db.scalar(select(func.max(Delivery.received_at)).where(Delivery.shop_id == shop.id))
+    failed = db.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.shop_id == shop.id, Delivery.status == "failed", Delivery.received_at > week))
+    no_email = db.scalar(select(func.count()).select_from(Message).where(
+        Message.shop_id == shop.id, Message.channel == "email", Message.created_at > week,
+        Message.reason.like("no recipient: the order has no email address%")))
+    return {"last_delivery": last, "failed_deliveries": failed, "missing_email": no_email,
+            "webhooks_healthy": last is not None and failed == 0}
