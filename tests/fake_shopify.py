@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
+import jwt
 
 
 class FakeShopify:
@@ -83,3 +85,12 @@ class ToLocal(httpx.HTTPTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
         return super().handle_request(request)
+
+
+def session_token(shop_domain: str, secret: str, client_id: str = "test-client-id") -> str:
+    """A session token (App Bridge's id token) as Shopify signs it: HS256 with the app secret."""
+    now = int(time.time())
+    claims = {"iss": f"https://{shop_domain}/admin", "dest": f"https://{shop_domain}", "aud": client_id,
+              "sub": "42", "exp": now + 60, "nbf": now - 5, "iat": now - 5, "jti": str(uuid.uuid4()),
+              "sid": str(uuid.uuid4())}
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,27 +1,20 @@
 """The admin shell: Shopify app home with session tokens, the bounce page, and the signed first-party link."""
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-import jwt
 import pytest
 from redis import Redis
 
 from integration.models import Message, Shop
 from tests.conftest import SECRET, SHOP_DOMAIN
-from tests.fake_shopify import FakeShopify
+from tests.fake_shopify import FakeShopify, session_token
 
 
-def id_token(secret: str = SECRET, client_id: str = "test-client-id") -> str:
-    now = int(time.time())
-    claims = {"iss": f"https://{SHOP_DOMAIN}/admin", "dest": f"https://{SHOP_DOMAIN}", "aud": client_id,
-              "sub": "42", "exp": now + 60, "nbf": now - 5, "iat": now - 5, "jti": str(uuid.uuid4()),
-              "sid": str(uuid.uuid4())}
-    return jwt.encode(claims, secret, algorithm="HS256")
+def id_token(secret: str = SECRET) -> str:
+    return session_token(SHOP_DOMAIN, secret)
 
 
 def home_url(token: str) -> str:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +14,7 @@ from integration import crypto, shopify_tokens
 from integration.db import utcnow
 from integration.models import Shop
 from tests.conftest import SECRET, SHOP_DOMAIN, everything_stored_for_tests
-from tests.fake_shopify import FakeShopify
+from tests.fake_shopify import FakeShopify, session_token
 
 
 @pytest.fixture
@@ -26,17 +24,14 @@ def shopify() -> Iterator[FakeShopify]:
     fake.close()
 
 
-def session_token(client_id: str = "test-client-id") -> IdTokenDetails:
-    now = int(time.time())
-    claims = {"iss": f"https://{SHOP_DOMAIN}/admin", "dest": f"https://{SHOP_DOMAIN}", "aud": client_id,
-              "sub": "42", "exp": now + 60, "nbf": now - 5, "iat": now - 5, "jti": str(uuid.uuid4()),
-              "sid": str(uuid.uuid4())}
-    return IdTokenDetails(exchangeable=True, token=jwt.encode(claims, SECRET, algorithm="HS256"), claims=claims)
+def exchangeable_token() -> IdTokenDetails:
+    token = session_token(SHOP_DOMAIN, SECRET)
+    return IdTokenDetails(exchangeable=True, token=token, claims=jwt.decode(token, options={"verify_signature": False}))
 
 
 def install(app: Any, shopify: FakeShopify) -> int:
     with app.extensions["aftercare.db"].session() as session:
-        return shopify_tokens.exchange(session, app.config, session_token(), shopify.client()).id
+        return shopify_tokens.exchange(session, app.config, exchangeable_token(), shopify.client()).id
 
 
 def _expire_soon(app: Any, shop_id: int, refresh_token: str | None = None) -> None:
