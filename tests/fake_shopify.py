@@ -6,11 +6,12 @@ import json
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import jwt
+
+from tests.json_server import JsonServer
 
 
 class FakeShopify:
@@ -24,26 +25,13 @@ class FakeShopify:
         self.lock = threading.Lock()
         self.delay = 0.0
         self.graphql_answers: list[tuple[int, dict[str, Any]]] = []
-        fake = self
+        self.http = JsonServer(self._handle)
+        self.port = self.http.port
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                body["access_token_header"] = self.headers.get("X-Shopify-Access-Token")
-                status, answer = fake.answer(self.path, self.headers.get("Host", ""), body)
-                payload = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _handle(self, path: str, headers: Any, raw: bytes) -> tuple[int, dict[str, Any]]:
+        body = json.loads(raw)
+        body["access_token_header"] = headers.get("X-Shopify-Access-Token")
+        return self.answer(path, headers.get("Host", ""), body)
 
     def _pair(self) -> dict[str, Any]:
         self.issued += 1
@@ -72,7 +60,7 @@ class FakeShopify:
         return httpx.Client(transport=ToLocal(self.port))
 
     def close(self) -> None:
-        self.server.shutdown()
+        self.http.close()
 
 
 class ToLocal(httpx.HTTPTransport):

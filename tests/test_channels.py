@@ -1,11 +1,8 @@
 """Channels against real peers: an aiosmtpd server and a local HTTP server that answers like Twilio."""
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -13,6 +10,7 @@ import pytest
 from notifications import channels
 from notifications.channels import AMBIGUOUS, PERMANENT, SENT, TRANSIENT, Outgoing, SmtpSender, TwilioSender
 from tests.e2e.stack import SmtpSink, free_port
+from tests.json_server import JsonServer
 
 
 def email(n: int = 1, to: str = "shopper@example.com") -> Outgoing:
@@ -79,32 +77,20 @@ class FakeTwilio:
     def __init__(self) -> None:
         self.status, self.body, self.delay = 201, {"sid": "SM123", "status": "queued"}, 0.0
         self.forms: list[str] = []
-        fake = self
+        self.http = JsonServer(self._answer)
+        self.base = self.http.base
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                fake.forms.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
-                time.sleep(fake.delay)
-                payload = json.dumps(fake.body).encode()
-                self.send_response(fake.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _answer(self, path: str, headers: Any, body: bytes) -> tuple[int, dict[str, Any]]:
+        self.forms.append(body.decode())
+        time.sleep(self.delay)
+        return self.status, self.body
 
 
 @pytest.fixture
 def fake_twilio() -> Iterator[FakeTwilio]:
     fake = FakeTwilio()
     yield fake
-    fake.server.shutdown()
+    fake.http.close()
 
 
 def sms() -> Outgoing:

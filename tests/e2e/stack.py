@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import os
 import signal
 import socket
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -23,6 +20,7 @@ import requests
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
+from tests.json_server import JsonServer
 from tests.conftest import OLD_SECRET, SECRET, SHOP_DOMAIN, encode, shopify_headers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,26 +93,9 @@ class TwilioStub:
 
     def __init__(self) -> None:
         self.received: list[dict[str, str]] = []
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length", 0))
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-                status, body = stub.answer(self.path, self.headers.get("Authorization", ""), form)
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.http = JsonServer(lambda path, headers, body: self.answer(
+            path, headers.get("Authorization", ""), {k: v[0] for k, v in parse_qs(body.decode()).items()}))
+        self.base = self.http.base
 
     def answer(self, path: str, auth: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         import base64
@@ -129,7 +110,7 @@ class TwilioStub:
         return 201, {"sid": f"SM{uuid.uuid4().hex}", "status": "queued", "to": form.get("To")}
 
     def close(self) -> None:
-        self.server.shutdown()
+        self.http.close()
 
 
 class Stack:
