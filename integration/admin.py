@@ -8,7 +8,8 @@ The first load exchanges the session token for an expiring offline token.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import json
+from typing import Any, NoReturn
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 
 from integration import extensions, shop_facts, shopify_tokens
 from integration.db import utcnow
-from integration.models import Delivery, Message, Shop
+from integration.models import DataExport, Delivery, Message, Shop
 
 bp = Blueprint("admin", __name__)
 PATCH_PATH = "/auth/patch-id-token"
@@ -96,13 +97,51 @@ def first_party_home() -> ResponseReturnValue:
     return page
 
 
+def _refuse(res: Any) -> NoReturn:
+    abort(_respond(res))
+
+
+def authorised_shop_id() -> int:
+    """The shop of an admin request: App Bridge's session token as Bearer (inside Shopify's admin,
+    verified by shopifyapp; an invalid one gets 401 with Shopify's retry header), or the first-party
+    session that a signed admin link opened."""
+    if request.headers.get("Authorization"):
+        result = verify_app_home_req(_request_input(), shopify_tokens.app_config(current_app.config), PATCH_PATH)
+        if not result.ok:
+            _refuse(result.response)
+        with extensions.db().session() as db:
+            shop_id = db.scalar(select(Shop.id).where(Shop.platform == "shopify",
+                                                       Shop.domain == f"{result.shop}.myshopify.com"))
+        return shop_id if shop_id is not None else abort(404)
+    if "shop_id" in session:
+        return int(session["shop_id"])
+    abort(403)
+
+
+@bp.get("/admin/data-requests/<int:export_id>")
+def download_export(export_id: int) -> ResponseReturnValue:
+    """A customer data request's export, as the JSON file the merchant passes on to the customer."""
+    shop_id = authorised_shop_id()
+    with extensions.db().session() as db:
+        export = db.get(DataExport, export_id)
+        if export is None or export.shop_id != shop_id:
+            abort(404)
+        name = f"aftercare-data-request-{export.request_id or export.id}.json"
+        body = json.dumps({"request_id": export.request_id, "created_at": export.created_at.isoformat(),
+                           **export.content}, indent=2, ensure_ascii=False)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
 def render_status(shop_id: int, embedded: bool) -> str:
     with extensions.db().session() as db:
         shop = db.get(Shop, shop_id)
         if shop is None:
             abort(404)
+        exports = list(db.scalars(select(DataExport).where(DataExport.shop_id == shop_id)
+                                  .order_by(DataExport.created_at.desc()).limit(50)))
         return render_template("admin/home.html", shop=shop, status=shop_status(db, shop), overlaps=OVERLAPS,
-                               upcoming=UPCOMING, embedded=embedded,
+                               exports=exports, upcoming=UPCOMING, embedded=embedded,
                                app_bridge=embedded and current_app.config["APP_ENV"] == "production",
                                api_key=current_app.config["SHOPIFY_API_KEY"] or "")
 

@@ -63,6 +63,8 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "LEASE_SECONDS": int(_env("LEASE_SECONDS", 60)),
         "SWEEP_GRACE_SECONDS": int(_env("SWEEP_GRACE_SECONDS", 30)),
         "SCHEDULER_INTERVAL": int(_env("SCHEDULER_INTERVAL", 15)),
+        "RECONCILE_INTERVAL": int(_env("RECONCILE_INTERVAL", 600)),
+        "FETCH_PARENT_AFTER": int(_env("FETCH_PARENT_AFTER", 2)),
         "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", 10)),
         "HTTP_TIMEOUT": float(_env("HTTP_TIMEOUT", 15)),
     }

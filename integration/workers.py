@@ -15,7 +15,7 @@ from flask import current_app
 from rq import SimpleWorker
 from rq.exceptions import DuplicateJobError
 
-from integration import extensions, maintenance, shop_facts
+from integration import extensions, maintenance, reconcile, shop_facts
 
 log = logging.getLogger(__name__)
 MAINTENANCE = "aftercare-maintenance"
@@ -32,9 +32,10 @@ def run_worker(burst: bool = False) -> None:
     worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
 
 
-#: periodic job -> (seconds between runs, function)
+#: periodic job -> (seconds between runs, or the config key that holds them; function)
 PERIODIC = {
-    "sweep": (None, maintenance.sweep),
+    "sweep": ("SCHEDULER_INTERVAL", maintenance.sweep),
+    "reconcile": ("RECONCILE_INTERVAL", reconcile.reconcile_all),
     "delays": (900, maintenance.detect_delays),
     "retention": (3600, maintenance.prune),
     "shop-facts": (86400, shop_facts.refresh_all),
@@ -47,7 +48,7 @@ def enqueue_periodic(now: float | None = None) -> list[str]:
     queue = extensions.queue(MAINTENANCE)
     enqueued = []
     for name, (every, function) in PERIODIC.items():
-        period = every or current_app.config["SCHEDULER_INTERVAL"]
+        period = every if isinstance(every, int) else current_app.config[every]
         job_id = f"{name}-{int(now // period)}"
         try:
             queue.enqueue(function, job_id=job_id, unique=True, result_ttl=period * 2, job_timeout=300)

@@ -40,7 +40,11 @@ REFUNDABLE_STATUSES = frozenset({"paid", "partially_paid", "refunded", "partiall
 
 
 class MissingParent(Exception):
-    """The event needs an order or shipment that is not stored yet."""
+    """The event needs an order or shipment that is not stored yet; `order_id` is the order to fetch."""
+
+    def __init__(self, message: str, order_id: str) -> None:
+        super().__init__(message)
+        self.order_id = order_id
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ def on_shipment_updated(session: Session, shop: Shop, event: ShipmentUpdated) ->
     snap = event.shipment
     order = stored_order(session, shop, snap.order_id)
     if order is None:
-        raise MissingParent(f"order {snap.order_id} of fulfillment {snap.id} is not stored yet")
+        raise MissingParent(f"order {snap.order_id} of fulfillment {snap.id} is not stored yet", snap.order_id)
     insert_ignore(session, Shipment, {"shop_id": shop.id, "order_id": order.id, "external_id": snap.id,
                                       "status": snap.status, "data": {}})
     shipment = stored_shipment(session, shop, snap.id)
@@ -115,7 +119,7 @@ def on_shipment_updated(session: Session, shop: Shop, event: ShipmentUpdated) ->
         update = CarrierUpdate(id=f"f{snap.id}", shipment_id=snap.id, order_id=snap.order_id,
                                status=snap.carrier_status, happened_at=snap.updated_at,
                                estimated_delivery_at=snap.estimated_delivery_at)
-        plans += _carrier_plans(order, shipment, update)
+        plans += _carrier_plans(session, order, shipment, update)
     return plans
 
 
@@ -135,26 +139,47 @@ def on_carrier_event(session: Session, shop: Shop, event: CarrierEventReceived) 
     update = event.update
     shipment = stored_shipment(session, shop, update.shipment_id)
     if shipment is None:
-        raise MissingParent(f"fulfillment {update.shipment_id} of carrier event {update.id} is not stored yet")
-    return _carrier_plans(shipment.order, shipment, update)
+        raise MissingParent(f"fulfillment {update.shipment_id} of carrier event {update.id} is not stored yet",
+                            update.order_id)
+    return _carrier_plans(session, shipment.order, shipment, update)
 
 
-def _carrier_plans(order: Order, shipment: Shipment, update: CarrierUpdate) -> list[Plan]:
+def _carrier_plans(session: Session, order: Order, shipment: Shipment, update: CarrierUpdate) -> list[Plan]:
     if _newer(update.happened_at, shipment.carrier_status_at) and update.status in CARRIER_RANK:
         shipment.carrier_status, shipment.carrier_status_at = update.status, update.happened_at
     message_type = CARRIER_MESSAGES.get(update.status)
     if message_type is None:
         return []
-    day = update.happened_at.astimezone(dt.timezone.utc).date().isoformat() if update.happened_at else ""
-    occurrence = "delivered" if message_type is MessageType.DELIVERED else f"{update.status}:{day}"
+    occurrence = ("delivered" if message_type is MessageType.DELIVERED
+                  else _carrier_occurrence(session, order, shipment, message_type, update))
     return [Plan(message_type, order, shipment.external_id, occurrence, update.happened_at, jsonable(update))]
+
+
+#: one carrier status seen twice within this window is one occurrence, even across midnight (a
+#: fulfillment's shipment_status and its fulfillment event, or a webhook and reconciliation).
+SAME_STATUS_WINDOW = dt.timedelta(hours=12)
+
+
+def _carrier_occurrence(session: Session, order: Order, shipment: Shipment, message_type: MessageType,
+                        update: CarrierUpdate) -> str:
+    """`status:day`, or the occurrence already claimed for the same status close to this one."""
+    when = update.happened_at
+    day = when.astimezone(dt.timezone.utc).date().isoformat() if when else ""
+    if when is None:
+        return f"{update.status}:{day}"
+    earlier = session.scalar(select(Message.occurrence).where(
+        Message.shop_id == order.shop_id, Message.order_key == order.external_id,
+        Message.shipment_key == shipment.external_id, Message.message_type == message_type.value,
+        Message.occurrence.like(f"{update.status}:%"),
+        Message.event_at.between(when - SAME_STATUS_WINDOW, when + SAME_STATUS_WINDOW)).limit(1))
+    return earlier or f"{update.status}:{day}"
 
 
 def on_refund_created(session: Session, shop: Shop, event: RefundCreated) -> list[Plan]:
     refund = event.refund
     order = stored_order(session, shop, refund.order_id)
     if order is None:
-        raise MissingParent(f"order {refund.order_id} of refund {refund.id} is not stored yet")
+        raise MissingParent(f"order {refund.order_id} of refund {refund.id} is not stored yet", refund.order_id)
     payload = jsonable(refund)
     payload["currency"] = refund.currency or order.data.get("currency")
     return [Plan(MessageType.REFUND_ISSUED, order, occurrence=refund.id, event_at=refund.created_at,

@@ -83,6 +83,20 @@ def too_old(s: Situation) -> Decision | None:
     return None
 
 
+#: clocks and webhook timestamps disagree a little; events this close to the install still count.
+INSTALL_GRACE = dt.timedelta(minutes=5)
+
+
+def before_install(s: Situation) -> Decision | None:
+    """What happened before the app was installed was the platform's to tell (its own notifications)."""
+    when = s.message.event_at
+    if s.message.message_type == MessageType.ORDER_CONFIRMATION.value:
+        when = s.order.placed_at or when
+    if when is not None and when < s.shop.created_at - INSTALL_GRACE:
+        return Decision("suppress", "stale: it happened before Aftercare was installed")
+    return None
+
+
 def order_cancelled(s: Situation) -> Decision | None:
     if s.message.message_type == MessageType.ORDER_CONFIRMATION.value and s.order.cancelled_at:
         return Decision("suppress", "stale: the order was cancelled")
@@ -140,7 +154,7 @@ def quiet_until(now: dt.datetime, start: int, end: int, timezone: str) -> dt.dat
 
 
 RULES: tuple[Callable[[Situation], Decision | None], ...] = (
-    disabled, too_old, order_cancelled, overtaken, coalesced, no_recipient, quiet_hours,
+    disabled, too_old, order_cancelled, overtaken, coalesced, before_install, no_recipient, quiet_hours,
 )
 
 

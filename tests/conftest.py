@@ -182,10 +182,12 @@ def add_shop(app: Any, **settings: Any) -> int:
                                                 "--access-token", "shpat_test", "--name", "Acme Outfitters"])
     assert result.exit_code == 0, result.output
     shop_id = int(result.output.strip())
+    from integration.db import utcnow
     from integration.models import Shop
 
     with app.extensions["aftercare.db"].session() as session:
         shop = session.get(Shop, shop_id)
+        shop.created_at = utcnow() - dt.timedelta(days=30)  # installed a while ago
         shop.quiet_hours_start = shop.quiet_hours_end = None
         shop.contact_email = "help@acme.example"
         shop.help_links = {"shipping": "https://acme.example/shipping", "returns": "https://acme.example/returns",
@@ -198,6 +200,18 @@ def add_shop(app: Any, **settings: Any) -> int:
 @pytest.fixture
 def shop_id(app: Any) -> int:
     return add_shop(app)
+
+
+@pytest.fixture
+def shopify(app: Any) -> Iterator[Any]:
+    """A local server answering like Shopify's token endpoint and GraphQL Admin API; the app's HTTP
+    client is pointed at it."""
+    from tests.fake_shopify import FakeShopify
+
+    fake = FakeShopify(SECRET)
+    app.config["SHOPIFY_HTTP_CLIENT"] = fake.client()
+    yield fake
+    fake.close()
 
 
 def everything_stored_for_tests(app: Any) -> str:

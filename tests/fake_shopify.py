@@ -2,10 +2,14 @@
 shopifyapp's requests for https://{shop}.myshopify.com to it."""
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
+import re
 import threading
 import time
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -25,6 +29,8 @@ class FakeShopify:
         self.lock = threading.Lock()
         self.delay = 0.0
         self.graphql_answers: list[tuple[int, dict[str, Any]]] = []
+        self.orders: list[dict[str, Any]] = []
+        self.revoked: set[str] = set()
         self.http = JsonServer(self._handle)
         self.port = self.http.port
 
@@ -45,7 +51,7 @@ class FakeShopify:
         with self.lock:
             self.requests.append({"host": host, "path": path, **body})
             if path.endswith("/graphql.json"):
-                return self.graphql_answers.pop(0) if self.graphql_answers else (500, {"errors": "no answer"})
+                return self._graphql(body)
             if path != "/admin/oauth/access_token" or body.get("client_secret") != self.client_secret:
                 return 401, {"error": "invalid_client"}
             if body.get("grant_type") == "refresh_token":
@@ -55,6 +61,19 @@ class FakeShopify:
             if body.get("grant_type") == "urn:ietf:params:oauth:grant-type:token-exchange":
                 return 200, self._pair()
             return 400, {"error": "unsupported_grant_type"}
+
+    def _graphql(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Queued answers first (throttling, errors); then orders from `self.orders`."""
+        if self.graphql_answers:
+            return self.graphql_answers.pop(0)
+        if body.get("access_token_header") in self.revoked:
+            return 401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+        query, variables = body.get("query", ""), body.get("variables") or {}
+        if "orders(" in query:
+            return 200, orders_answer(self.orders, variables)
+        if "order(id:" in query:
+            return 200, order_answer(self.orders, variables)
+        return 500, {"errors": "no answer"}
 
     def client(self) -> httpx.Client:
         return httpx.Client(transport=ToLocal(self.port))
@@ -82,3 +101,95 @@ def session_token(shop_domain: str, secret: str, client_id: str = "test-client-i
               "sub": "42", "exp": now + 60, "nbf": now - 5, "iat": now - 5, "jti": str(uuid.uuid4()),
               "sid": str(uuid.uuid4())}
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+# --- the GraphQL Admin API's order pages -----------------------------------------------------------
+
+def _money(money_set: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A REST `*_set` as a GraphQL MoneyBag (presentmentMoney { amount currencyCode })."""
+    if not money_set:
+        return None
+    chosen = money_set["presentment_money"]
+    return {"presentmentMoney": {"amount": str(chosen["amount"]), "currencyCode": chosen["currency_code"]}}
+
+
+def _line_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {"id": item["admin_graphql_api_id"], "title": item["title"], "name": item["name"],
+            "quantity": item["quantity"], "variantTitle": item["variant_title"], "sku": item["sku"],
+            "requiresShipping": item["requires_shipping"], "originalUnitPriceSet": _money(item["price_set"])}
+
+
+def _event(event: dict[str, Any]) -> dict[str, Any]:
+    return {"id": event["admin_graphql_api_id"], "status": event["status"].upper(), "happenedAt": event["happened_at"],
+            "message": event["message"], "estimatedDeliveryAt": event["estimated_delivery_at"],
+            "city": event["city"], "province": event["province"], "country": event["country"]}
+
+
+def _fulfillment(f: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
+    tracking = [{"company": f["tracking_company"], "number": n, "url": u}
+                for n, u in zip(f["tracking_numbers"], f["tracking_urls"])]
+    return {"id": f["admin_graphql_api_id"], "legacyResourceId": str(f["id"]), "name": f["name"],
+            "status": f["status"].upper(), "updatedAt": f["updated_at"], "estimatedDeliveryAt": None,
+            "trackingInfo": tracking, "events": {"nodes": [_event(e) for e in reversed(events)]},
+            "fulfillmentLineItems": {"nodes": [{"quantity": i["quantity"], "lineItem": _line_item(i)}
+                                               for i in f["line_items"]]}}
+
+
+def _refund(r: dict[str, Any]) -> dict[str, Any]:
+    paid_back = sum(Decimal(str(t["amount"])) for t in r["transactions"] if t["kind"] == "refund")
+    return {"id": r["admin_graphql_api_id"], "legacyResourceId": str(r["id"]), "note": r["note"],
+            "createdAt": r["created_at"],
+            "totalRefundedSet": {"presentmentMoney": {"amount": str(paid_back), "currencyCode": "USD"}},
+            "refundLineItems": {"nodes": [{"quantity": x["quantity"], "lineItem": _line_item(x["line_item"])}
+                                          for x in r["refund_line_items"]]}}
+
+
+def order_node(order: dict[str, Any], fulfillments: list[tuple[dict[str, Any], list[dict[str, Any]]]] = (),
+               refunds: list[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The GraphQL Admin API's Order for the same order as a webhook's REST payload (field names from
+    the Admin GraphQL reference; enum values upper-cased, money as MoneyBag, ids as global ids)."""
+    customer = order.get("customer") or {}
+    return {
+        "id": order["admin_graphql_api_id"], "legacyResourceId": str(order["id"]), "name": order["name"],
+        "email": order["email"], "phone": order["phone"], "customerLocale": order["customer_locale"],
+        "currencyCode": order["currency"], "presentmentCurrencyCode": order["presentment_currency"],
+        "createdAt": order["created_at"], "updatedAt": order["updated_at"], "cancelledAt": order["cancelled_at"],
+        "cancelReason": (order["cancel_reason"] or "").upper() or None,
+        "displayFinancialStatus": (order["financial_status"] or "").upper() or None,
+        "statusPageUrl": order["order_status_url"], "test": order["test"],
+        "customer": {"firstName": customer.get("first_name"), "lastName": customer.get("last_name")},
+        "shippingAddress": {"countryCodeV2": (order.get("shipping_address") or {}).get("country_code")},
+        "subtotalPriceSet": _money(order["subtotal_price_set"]),
+        "totalShippingPriceSet": _money(order["total_shipping_price_set"]),
+        "totalTaxSet": _money(order["total_tax_set"]), "totalPriceSet": _money(order["total_price_set"]),
+        "lineItems": {"nodes": [_line_item(i) for i in order["line_items"]]},
+        "fulfillments": [_fulfillment(f, events) for f, events in fulfillments],
+        "refunds": [_refund(r) for r in refunds],
+    }
+
+
+COST = {"cost": {"requestedQueryCost": 800, "actualQueryCost": 120,
+                 "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1880, "restoreRate": 100.0}}}
+
+
+def orders_answer(orders: list[dict[str, Any]], variables: dict[str, Any]) -> dict[str, Any]:
+    """Answer ORDERS_QUERY like Shopify: filter on `updated_at:>='…'`, sort by updatedAt, page by cursor."""
+    since = re.search(r"updated_at:>='([^']+)'", variables["query"])
+    floor = _when(since.group(1)) if since else None
+    matching = sorted((o for o in orders if floor is None or _when(o["updatedAt"]) >= floor),
+                      key=lambda o: _when(o["updatedAt"]))
+    start = int(base64.b64decode(variables["after"])) if variables.get("after") else 0
+    page = matching[start:start + variables["first"]]
+    end = start + len(page)
+    return {"data": {"orders": {"pageInfo": {"hasNextPage": end < len(matching),
+                                             "endCursor": base64.b64encode(str(end).encode()).decode()},
+                                "nodes": page}}, "extensions": COST}
+
+
+def order_answer(orders: list[dict[str, Any]], variables: dict[str, Any]) -> dict[str, Any]:
+    found = next((o for o in orders if o["id"] == variables["id"]), None)
+    return {"data": {"order": found}, "extensions": COST}
+
+
+def _when(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))

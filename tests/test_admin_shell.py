@@ -1,11 +1,9 @@
 """The admin shell: Shopify app home with session tokens, the bounce page, and the signed first-party link."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 from redis import Redis
 
 from integration.models import Message, Shop
@@ -22,12 +20,6 @@ def home_url(token: str) -> str:
                              "id_token": token})
 
 
-@pytest.fixture
-def shopify(app: Any) -> Iterator[FakeShopify]:
-    fake = FakeShopify(SECRET)
-    app.config["SHOPIFY_HTTP_CLIENT"] = fake.client()
-    yield fake
-    fake.close()
 
 
 def test_first_load_installs_the_shop_and_frames_only_in_its_admin(app: Any, shopify: FakeShopify) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integration.models import DataExport, Delivery, Message, Shop
+from integration.models import DataExport, Shop
 from tests.conftest import everything_stored_for_tests, fixture_payload, fulfillment, now_iso, paid_order
 from tests.helpers import deliver, deliveries, drain, messages, outbox
 
@@ -81,3 +81,53 @@ def test_shop_redact_erases_the_shop(app: Any, shop_id: int) -> None:
     assert EMAIL not in stored and "someone.else@example.com" not in stored and "help@acme.example" not in stored
     with app.extensions["aftercare.db"].session() as session:
         assert session.get(Shop, shop_id).status == "redacted"
+
+
+def _admin_client(app: Any) -> Any:
+    from tests.conftest import SHOP_DOMAIN
+
+    client = app.test_client()
+    link = app.test_cli_runner().invoke(args=["admin-link", SHOP_DOMAIN]).stdout.strip().splitlines()[0]
+    assert client.get(link.removeprefix(app.config["APP_URL"])).status_code == 302
+    return client
+
+
+def _requested_export(app: Any) -> int:
+    journey(app)
+    deliver(app.test_client(), "customers/data_request", fixture_payload("customers/data_request"))
+    drain(app)
+    with app.extensions["aftercare.db"].session() as session:
+        return session.scalars(select(DataExport.id)).one()
+
+
+def test_the_merchant_downloads_the_export_from_the_admin(app: Any, shop_id: int) -> None:
+    import json
+
+    export_id = _requested_export(app)
+    client = _admin_client(app)
+    page = client.get("/admin").get_data(as_text=True)
+    assert f'href="/admin/data-requests/{export_id}"' in page and "request 9999" in page
+    download = client.get(f"/admin/data-requests/{export_id}")
+    assert download.status_code == 200 and download.mimetype == "application/json"
+    assert download.headers["Content-Disposition"] == 'attachment; filename="aftercare-data-request-9999.json"'
+    content = json.loads(download.data)
+    assert content["request_id"] == "9999" and content["customer"]["email"] == EMAIL
+    assert [o["name"] for o in content["orders"]] == ["#9999"]
+    assert app.test_client().get(f"/admin/data-requests/{export_id}").status_code == 403
+    assert client.get(f"/admin/data-requests/{export_id + 1}").status_code == 404
+
+
+def test_the_export_download_inside_shopify_uses_the_session_token(app: Any, shop_id: int) -> None:
+    from tests.conftest import OLD_SECRET, SECRET, SHOP_DOMAIN
+    from tests.fake_shopify import session_token
+
+    export_id = _requested_export(app)
+    url = f"/admin/data-requests/{export_id}"
+    for secret in (SECRET, OLD_SECRET):
+        bearer = {"Authorization": f"Bearer {session_token(SHOP_DOMAIN, secret)}"}
+        assert app.test_client().get(url, headers=bearer, base_url="https://aftercare.test").status_code == 200
+    forged = {"Authorization": f"Bearer {session_token(SHOP_DOMAIN, 'n' * 40)}"}
+    refused = app.test_client().get(url, headers=forged, base_url="https://aftercare.test")
+    assert refused.status_code == 401 and refused.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+    elsewhere = {"Authorization": f"Bearer {session_token('other-shop.myshopify.com', SECRET)}"}
+    assert app.test_client().get(url, headers=elsewhere, base_url="https://aftercare.test").status_code == 404

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from connectors import CONNECTORS
 from connectors.base import MalformedPayload
-from integration import backoff, durable, extensions, privacy, shop_facts
+from integration import backoff, durable, extensions, privacy, reconcile, shop_facts
 from integration.db import utcnow
 from integration.durable import take_lease
 from integration.models import Delivery, DeliveryStatus, Shop
@@ -39,8 +39,7 @@ def process_delivery(delivery_id: int) -> str:
                           extensions.config("LEASE_SECONDS")):
             return "not due or already taken"
     try:
-        with database.session() as session:
-            message_ids = _process(session, delivery_id)
+        message_ids = _process_fetching_parent(delivery_id)
     except planning.MissingParent as exc:
         _retry_later(delivery_id, str(exc))
         raise
@@ -49,6 +48,28 @@ def process_delivery(delivery_id: int) -> str:
         return "malformed"
     enqueue_messages(message_ids)
     return f"planned {len(message_ids)} messages"
+
+
+def _process_fetching_parent(delivery_id: int) -> list[int]:
+    """Process; when the parent is still missing after FETCH_PARENT_AFTER waits, read it from the API."""
+    try:
+        with extensions.db().session() as session:
+            return _process(session, delivery_id)
+    except planning.MissingParent as exc:
+        if not _fetch_parent(delivery_id, exc.order_id):
+            raise
+    with extensions.db().session() as session:
+        return _process(session, delivery_id)
+
+
+def _fetch_parent(delivery_id: int, order_id: str) -> bool:
+    with extensions.db().session() as session:
+        delivery = session.get(Delivery, delivery_id)
+        shop_id, waited = delivery.shop_id, delivery.attempts
+        platform = session.get(Shop, shop_id).platform
+    if waited < extensions.config("FETCH_PARENT_AFTER"):
+        return False
+    return reconcile.fetch_order(shop_id, platform, order_id)
 
 
 def _process(session: Session, delivery_id: int) -> list[int]:
