@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, NoReturn
+from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, url_for
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from shopify_app import app_home_patch_id_token, verify_app_home_req
 from sqlalchemy import func, select
 
-from integration import extensions, shop_facts, shopify_tokens
+from integration import admin_auth, extensions, shop_facts, shopify_tokens
 from integration.db import utcnow
 from integration.models import DataExport, Delivery, Message, Shop
 
 bp = Blueprint("admin", __name__)
-PATCH_PATH = "/auth/patch-id-token"
+PATCH_PATH = admin_auth.PATCH_PATH
 LINK_MAX_AGE = 600
 
 #: Shopify's own customer notifications that tell the shopper the same thing as an Aftercare message.
@@ -31,32 +31,20 @@ OVERLAPS = [
     ("Shipping update", "shipping_update"), ("Out for delivery", "out_for_delivery"), ("Delivered", "delivered"),
     ("Order canceled", "order_cancelled"), ("Order refund", "refund_issued"),
 ]
-UPCOMING = ["Messages and templates", "Activity", "Settings"]
-
-
-def _request_input() -> dict[str, Any]:
-    return {"method": request.method, "headers": dict(request.headers), "url": request.url,
-            "body": request.get_data(as_text=True)}
-
-
-def _respond(res: Any) -> Response:
-    return Response(res.body, status=res.status, headers=dict(res.headers))
 
 
 @bp.get("/")
 def app_home() -> ResponseReturnValue:
-    result = verify_app_home_req(_request_input(), shopify_tokens.app_config(current_app.config), PATCH_PATH)
+    result = verify_app_home_req(admin_auth.request_input(), shopify_tokens.app_config(current_app.config), PATCH_PATH)
     if not result.ok:
-        return _respond(result.response)
+        return admin_auth.respond(result.response)
     shop_id = install_if_needed(f"{result.shop}.myshopify.com", result.id_token)
-    page = Response(render_status(shop_id, embedded=True))
-    page.headers.update(dict(result.response.headers))
-    return page
+    return render_home(admin_auth.AdminRequest(shop_id, dict(result.response.headers), embedded=True))
 
 
 @bp.get(PATCH_PATH)
 def patch_id_token() -> ResponseReturnValue:
-    return _respond(app_home_patch_id_token(_request_input(), shopify_tokens.app_config(current_app.config)).response)
+    return admin_auth.respond(app_home_patch_id_token(admin_auth.request_input(), shopify_tokens.app_config(current_app.config)).response)
 
 
 def install_if_needed(domain: str, id_token: Any) -> int:
@@ -83,45 +71,19 @@ def enter(token: str) -> ResponseReturnValue:
             token, max_age=LINK_MAX_AGE)
     except (SignatureExpired, BadSignature):
         abort(403)
-    session.clear()
-    session["shop_id"] = shop_id
+    admin_auth.start_session(shop_id)
     return redirect(url_for("admin.first_party_home"))
 
 
 @bp.get("/admin")
 def first_party_home() -> ResponseReturnValue:
-    if "shop_id" not in session:
-        abort(403)
-    page = Response(render_status(session["shop_id"], embedded=False))
-    page.headers["Content-Security-Policy"] = "frame-ancestors 'none';"
-    return page
-
-
-def _refuse(res: Any) -> NoReturn:
-    abort(_respond(res))
-
-
-def authorised_shop_id() -> int:
-    """The shop of an admin request: App Bridge's session token as Bearer (inside Shopify's admin,
-    verified by shopifyapp; an invalid one gets 401 with Shopify's retry header), or the first-party
-    session that a signed admin link opened."""
-    if request.headers.get("Authorization"):
-        result = verify_app_home_req(_request_input(), shopify_tokens.app_config(current_app.config), PATCH_PATH)
-        if not result.ok:
-            _refuse(result.response)
-        with extensions.db().session() as db:
-            shop_id = db.scalar(select(Shop.id).where(Shop.platform == "shopify",
-                                                       Shop.domain == f"{result.shop}.myshopify.com"))
-        return shop_id if shop_id is not None else abort(404)
-    if "shop_id" in session:
-        return int(session["shop_id"])
-    abort(403)
+    return render_home(admin_auth.current())
 
 
 @bp.get("/admin/data-requests/<int:export_id>")
 def download_export(export_id: int) -> ResponseReturnValue:
     """A customer data request's export, as the JSON file the merchant passes on to the customer."""
-    shop_id = authorised_shop_id()
+    shop_id = admin_auth.current_shop_id()
     with extensions.db().session() as db:
         export = db.get(DataExport, export_id)
         if export is None or export.shop_id != shop_id:
@@ -133,17 +95,14 @@ def download_export(export_id: int) -> ResponseReturnValue:
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
-def render_status(shop_id: int, embedded: bool) -> str:
+def render_home(admin: admin_auth.AdminRequest) -> Response:
     with extensions.db().session() as db:
-        shop = db.get(Shop, shop_id)
-        if shop is None:
-            abort(404)
-        exports = list(db.scalars(select(DataExport).where(DataExport.shop_id == shop_id)
-                                  .order_by(DataExport.created_at.desc()).limit(50)))
-        return render_template("admin/home.html", shop=shop, status=shop_status(db, shop), overlaps=OVERLAPS,
-                               exports=exports, upcoming=UPCOMING, embedded=embedded,
-                               app_bridge=embedded and current_app.config["APP_ENV"] == "production",
-                               api_key=current_app.config["SHOPIFY_API_KEY"] or "")
+        shop = db.get(Shop, admin.shop_id)
+        status = shop_status(db, shop)
+        exports = [(e.id, e.request_id, e.created_at) for e in db.scalars(
+            select(DataExport).where(DataExport.shop_id == admin.shop_id)
+            .order_by(DataExport.created_at.desc()).limit(50))]
+    return admin_auth.page(admin, "admin/home.html", status=status, overlaps=OVERLAPS, exports=exports)
 
 
 def shop_status(db: Any, shop: Shop) -> dict[str, Any]:

@@ -235,3 +235,23 @@ class DataExport(Base):
     customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TemplateVersion(Base):
+    """One saved version of a merchant's template for a message type, channel and locale.
+
+    The newest row is the one in use; `parts` empty means the shipped default (a reset is a version too).
+    """
+
+    __tablename__ = "template_versions"
+    __table_args__ = (Index("ix_template_versions_current", "shop_id", "message_type", "channel", "locale", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    message_type: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))
+    locale: Mapped[str] = mapped_column(String(20))
+    parts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    author: Mapped[str] = mapped_column(String(255), default="")
+    note: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -24,6 +24,7 @@ from integration.models import (
     OutboxMessage,
     Shipment,
     Shop,
+    TemplateVersion,
 )
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ def uninstall(session: Session, shop: Shop, event: AppUninstalled) -> list[Any]:
 
 def redact_shop(session: Session, shop: Shop, event: ShopRedactRequested) -> list[Any]:
     """Erase everything of the shop; the shop row stays as a tombstone without contact data."""
-    for model in (DataExport, OutboxMessage, Message, Shipment, Order):
+    for model in (TemplateVersion, DataExport, OutboxMessage, Message, Shipment, Order):
         session.execute(delete(model).where(model.shop_id == shop.id))
     session.execute(delete(Delivery).where(Delivery.shop_id == shop.id, Delivery.topic != "shop/redact"))
     shop.status, shop.access_token_encrypted, shop.contact_email, shop.reply_to = "redacted", None, None, None

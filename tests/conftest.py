@@ -125,7 +125,7 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-TABLES = ("data_exports", "outbox", "attempts", "messages", "shipments", "orders", "deliveries", "shops")
+TABLES = ("template_versions", "data_exports", "outbox", "attempts", "messages", "shipments", "orders", "deliveries", "shops")
 
 
 def empty_tables(url: str) -> None:

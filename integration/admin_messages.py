@@ -1,0 +1,14 @@
+"""The admin's Messages page."""
+from __future__ import annotations
+
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+
+from integration import admin_auth
+
+bp = Blueprint("admin_messages", __name__, url_prefix="/admin/messages")
+
+
+@bp.get("")
+def index() -> ResponseReturnValue:
+    return admin_auth.page(admin_auth.current(), "admin/messages.html")
