@@ -29,7 +29,7 @@ SENT, TRANSIENT, PERMANENT, AMBIGUOUS = "sent", "transient", "permanent", "ambig
 
 @dataclass(frozen=True)
 class Outgoing:
-    ledger_id: int
+    ledger_id: int | None  # None for a test send from the template editor
     shop_id: int
     channel: str
     recipient: str

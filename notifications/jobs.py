@@ -13,13 +13,13 @@ import logging
 from flask import current_app
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from integration import backoff, durable, extensions
 from integration.db import utcnow
 from integration.durable import take_lease
 from integration.models import Attempt, Message, MessageStatus, Order, Shipment, Shop
-from notifications import channels, context, policy, rendering
+from notifications import channels, context, policy, rendering, templates_store
 from notifications.types import MessageType
 
 log = logging.getLogger(__name__)
@@ -103,12 +103,14 @@ def _render(message: Message, shop: Shop, order: Order, shipment: Shipment | Non
             recipient: str) -> channels.Outgoing:
     values = context.build(message, shop, order, shipment, feedback_links(message))
     locales = rendering.locale_chain(order.data.get("locale"), shop.locale)
+    custom = templates_store.custom_sources(object_session(message), shop.id, message.message_type,
+                                            message.channel, locales)
     common = {"ledger_id": message.id, "shop_id": shop.id, "channel": message.channel, "recipient": recipient}
     if message.channel == "sms":
-        body = rendering.render_sms(locales, message.message_type, values)
+        body = rendering.render_sms(locales, message.message_type, values, custom)
         message.body_text = body
         return channels.Outgoing(**common, text=body, sms_sender=shop.sms_sender)
-    email = rendering.render_email(locales, message.message_type, values)
+    email = rendering.render_email(locales, message.message_type, values, custom)
     message.subject, message.body_html, message.body_text = email.subject, email.html, email.text
     return channels.Outgoing(**common, subject=email.subject, html=email.html, text=email.text,
                              sender_name=shop.sender_name or shop.name, reply_to=shop.reply_to)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -163,9 +164,21 @@ def locale_chain(*candidates: str | None) -> list[str]:
     return chain
 
 
-def find_template(locales: list[str], message_type: str, part: str) -> Template:
+@functools.lru_cache(maxsize=1024)
+def merchant_template(source: str, html: bool) -> Template:
+    """A merchant's template source, parsed once per distinct source."""
+    return parse(source, html, name="merchant template")
+
+
+#: locale -> part -> source: the merchant's own templates, which win over the shipped ones.
+Custom = Mapping[str, Mapping[str, str]]
+
+
+def find_template(locales: list[str], message_type: str, part: str, custom: Custom | None = None) -> Template:
+    """The first locale of the chain that has the part: the merchant's version, else the shipped one."""
     for locale in locales:
-        template = default_template(locale, message_type, part)
+        source = (custom or {}).get(locale, {}).get(part)
+        template = merchant_template(source, part == "html") if source else default_template(locale, message_type, part)
         if template is not None:
             return template
     raise TemplateError(f"no {part} template for {message_type}")
@@ -185,13 +198,14 @@ class RenderedEmail:
     text: str
 
 
-def render_email(locales: list[str], message_type: str, context: dict[str, Any]) -> RenderedEmail:
-    subject = " ".join(render(find_template(locales, message_type, "subject"), context).split())
-    body = render(find_template(locales, message_type, "html"), context)
+def render_email(locales: list[str], message_type: str, context: dict[str, Any],
+                 custom: Custom | None = None) -> RenderedEmail:
+    subject = " ".join(render(find_template(locales, message_type, "subject", custom), context).split())
+    body = render(find_template(locales, message_type, "html", custom), context)
     from markupsafe import Markup
 
     page = render(email_layout(), {**context, "content": Markup(body), "subject": subject})
-    text = render(find_template(locales, message_type, "text"), context).strip() + "\n"
+    text = render(find_template(locales, message_type, "text", custom), context).strip() + "\n"
     return RenderedEmail(subject, css_inline.inline(page), text)
 
 
@@ -200,6 +214,6 @@ GSM_STAND_INS = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2
                                "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2026": "..."})
 
 
-def render_sms(locales: list[str], message_type: str, context: dict[str, Any]) -> str:
-    text = render(find_template(locales, message_type, "sms"), context).translate(GSM_STAND_INS)
+def render_sms(locales: list[str], message_type: str, context: dict[str, Any], custom: Custom | None = None) -> str:
+    text = render(find_template(locales, message_type, "sms", custom), context).translate(GSM_STAND_INS)
     return " ".join(text.split())
