@@ -1,14 +1,212 @@
-"""The admin's Settings page."""
+"""The admin's Settings page: sender, channels, quiet hours, event age, default locale, and the help links
+the storefront shows per page type (prefilled from the store's policies).
+
+`GET /admin/settings` shows the page; the page's script saves with `POST /admin/settings` (JSON). Invalid
+input answers 400 `{"errors": {"field.path": [messages]}}` and stores nothing.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from integration import admin_auth
+from integration import admin_auth, extensions
+from integration.models import Shop
 
+log = logging.getLogger(__name__)
 bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
+
+#: storefront page types that show help links, with the names the page uses for them.
+PAGE_TYPES = {"product": "Product page", "cart": "Cart", "thank_you": "Thank-you page"}
+MAX_LINKS = 5
+#: default links per page type: (label, key of `Shop.help_links`).
+DEFAULT_LINKS = {
+    "product": (("Shipping", "shipping"), ("Returns", "returns")),
+    "cart": (("Shipping", "shipping"), ("Returns", "returns")),
+    "thank_you": (("Track my order", "track_order"), ("Returns", "returns"), ("Contact us", "contact")),
+}
+#: the Shop columns this page edits (besides page_links).
+SETTINGS = ("sender_name", "reply_to", "email_enabled", "sms_enabled", "sms_sender", "quiet_hours_start",
+            "quiet_hours_end", "max_event_age_days", "locale")
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# --- page links -----------------------------------------------------------------------------------
+
+def is_web_url(url: Any) -> bool:
+    return isinstance(url, str) and url.lower().startswith(("https://", "http://"))
+
+
+def default_page_links(help_links: Mapping[str, Any] | None) -> dict[str, list[dict[str, str]]]:
+    """The links each page type shows until the merchant saves its own: the store's policy links."""
+    links = help_links or {}
+    return {kind: [{"label": label, "url": links[key]} for label, key in pairs if is_web_url(links.get(key))]
+            for kind, pairs in DEFAULT_LINKS.items()}
+
+
+def effective_page_links(page_links: Mapping[str, Any] | None,
+                         help_links: Mapping[str, Any] | None) -> dict[str, list[dict[str, str]]]:
+    """Saved links per page type; the defaults where none were saved (an empty saved list stays empty)."""
+    saved, defaults = page_links or {}, default_page_links(help_links)
+    return {kind: list(saved[kind]) if saved.get(kind) is not None else defaults[kind] for kind in PAGE_TYPES}
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+def _trimmed(data: Any, blank: Any = "") -> Any:
+    """The object's strings without surrounding spaces; blank ones become `blank`."""
+    if not isinstance(data, dict):
+        return data
+    return {key: (value.strip() or blank) if isinstance(value, str) else value for key, value in data.items()}
+
+
+def check_sms_sender(sender: str) -> None:
+    if not (E164.fullmatch(sender) or ALPHANUMERIC_SENDER.fullmatch(sender)):
+        raise ValidationError("Use a phone number in international format (+15551234567) or a sender name of "
+                              "up to 11 letters, digits and spaces, with at least one letter.")
+
+
+def check_locale(tag: str) -> None:
+    try:
+        Locale.parse(tag.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        raise ValidationError("Not a known language tag (e.g. en, de, fr-CA).") from None
+
+
+def check_no_control_characters(text: str) -> None:
+    if CONTROL_CHARACTERS.search(text):
+        raise ValidationError("Must be a single line of text.")
+
+
+class LinkSchema(Schema):
+    label = fields.String(required=True, validate=validate.Length(1, 40, error="Use 1 to 40 characters."))
+    url = fields.Url(required=True, schemes={"http", "https"}, validate=validate.Length(max=2000),
+                     error_messages={"invalid": "Use a web address starting with https:// or http://."})
+
+    @pre_load
+    def trim(self, data: Any, **_: Any) -> Any:
+        return _trimmed(data)
+
+
+def _link_list() -> fields.List:
+    return fields.List(fields.Nested(LinkSchema), required=True,
+                       validate=validate.Length(max=MAX_LINKS, error=f"At most {MAX_LINKS} links per page."))
+
+
+class PageLinksSchema(Schema):
+    product = _link_list()
+    cart = _link_list()
+    thank_you = _link_list()
+
+
+def _hour() -> fields.Integer:
+    return fields.Integer(required=True, allow_none=True, validate=validate.Range(0, 23, error="Use an hour from 0 to 23."))
+
+
+class SettingsSchema(Schema):
+    sender_name = fields.String(required=True, allow_none=True,
+                                validate=[validate.Length(max=255), check_no_control_characters])
+    reply_to = fields.Email(required=True, allow_none=True, validate=validate.Length(max=255),
+                            error_messages={"invalid": "Not a valid email address."})
+    email_enabled = fields.Boolean(required=True)
+    sms_enabled = fields.Boolean(required=True)
+    sms_sender = fields.String(required=True, allow_none=True, validate=check_sms_sender)
+    quiet_hours_start = _hour()
+    quiet_hours_end = _hour()
+    max_event_age_days = fields.Integer(required=True, validate=validate.Range(1, 90, error="Use 1 to 90 days."),
+                                        error_messages={"null": "Enter a number of days from 1 to 90."})
+    locale = fields.String(required=True, validate=[validate.Length(max=20), check_locale],
+                           error_messages={"null": "Enter a language tag (e.g. en, de, fr-CA)."})
+    page_links = fields.Nested(PageLinksSchema, required=True)
+
+    @pre_load
+    def blanks_are_empty(self, data: Any, **_: Any) -> Any:
+        return _trimmed(data, blank=None)
+
+    @validates_schema
+    def quiet_hours_both_or_neither(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("quiet_hours_start"), data.get("quiet_hours_end")
+        if (start is None) != (end is None):
+            missing = "quiet_hours_start" if start is None else "quiet_hours_end"
+            raise ValidationError("Set both the start and the end, or neither (quiet hours off).", missing)
+        if start is not None and start == end:
+            raise ValidationError("The end must differ from the start (leave both empty to turn quiet hours off).",
+                                  "quiet_hours_end")
+
+    @post_load
+    def normalise_locale(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {**data, "locale": data["locale"].replace("_", "-")}
+
+
+def error_paths(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested errors as {"page_links.product.0.url": [...]} (the page's field paths)."""
+    if not isinstance(messages, dict):
+        return {prefix or "_schema": [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]}
+    paths: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        paths.update(error_paths(value, f"{prefix}.{key}" if prefix else str(key)))
+    return paths
+
+
+# --- storage --------------------------------------------------------------------------------------
+
+def settings_of(shop: Shop) -> dict[str, Any]:
+    """What the page edits, as stored (page links with the defaults where none were saved)."""
+    values = {name: getattr(shop, name) for name in SETTINGS}
+    return {**values, "page_links": effective_page_links(shop.page_links, shop.help_links)}
+
+
+def load_settings(shop_id: int) -> dict[str, Any]:
+    with extensions.db().session() as db:
+        return settings_of(db.get(Shop, shop_id))
+
+
+def load_page_data(shop_id: int) -> tuple[dict[str, Any], dict[str, list[dict[str, str]]]]:
+    """The shop's settings and its policy links (what "Use store policy links" restores)."""
+    with extensions.db().session() as db:
+        shop = db.get(Shop, shop_id)
+        return settings_of(shop), default_page_links(shop.help_links)
+
+
+def store_settings(shop_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    with extensions.db().session() as db:
+        shop = db.get(Shop, shop_id)
+        for name, value in values.items():
+            setattr(shop, name, value)
+    log.info("shop %s: settings saved", shop_id)
+    return load_settings(shop_id)
+
+
+# --- routes ---------------------------------------------------------------------------------------
+
+def _json(admin: admin_auth.AdminRequest, body: dict[str, Any], status: int = 200) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.headers.update(admin.headers)
+    return response
 
 
 @bp.get("")
 def index() -> ResponseReturnValue:
-    return admin_auth.page(admin_auth.current(), "admin/settings.html")
+    admin = admin_auth.current()
+    settings, policy_links = load_page_data(admin.shop_id)
+    return admin_auth.page(admin, "admin/settings.html", settings=settings, default_links=policy_links,
+                           page_types=PAGE_TYPES, max_links=MAX_LINKS, save_url=url_for("admin_settings.save"))
+
+
+@bp.post("")
+def save() -> ResponseReturnValue:
+    admin = admin_auth.current()
+    try:
+        values = SettingsSchema().load(request.get_json(silent=True))
+    except ValidationError as exc:
+        return _json(admin, {"errors": error_paths(exc.messages)}, 400)
+    return _json(admin, store_settings(admin.shop_id, values))

@@ -77,6 +77,7 @@ class Shop(Base):
     delay_after_days: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     disabled_messages: Mapped[list[str]] = mapped_column(JSON, default=list)
     help_links: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    page_links: Mapped[dict[str, list[dict[str, str]]] | None] = mapped_column(JSON, nullable=True, default=dict)
     reconciled_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reconciled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reconcile_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
