@@ -132,7 +132,7 @@ def redact_shop(session: Session, shop: Shop, event: ShopRedactRequested) -> lis
         session.execute(delete(model).where(model.shop_id == shop.id))
     session.execute(delete(Delivery).where(Delivery.shop_id == shop.id, Delivery.topic != "shop/redact"))
     shop.status, shop.access_token_encrypted, shop.contact_email, shop.reply_to = "redacted", None, None, None
-    shop.help_links = {}
+    shop.help_links, shop.page_links = {}, {}
     log.info("shop %s: redacted", shop.id)
     return []
 
