@@ -70,8 +70,8 @@ def example_values(values: dict[str, Any], prefix: str = "") -> list[tuple[str, 
     """Every variable path with an example value, for the editor's list (click to insert)."""
     rows: list[tuple[str, str]] = []
     for key, value in values.items():
-        if key.startswith("_"):
-            continue
+        if key.startswith("_") or (value is None and not prefix):
+            continue  # private settings, and what this message type does not have
         path = f"{prefix}{key}"
         if isinstance(value, dict):
             rows += example_values(value, f"{path}.")

@@ -43,8 +43,7 @@ def test_the_signed_link_opens_the_home_page_and_every_nav_page_loads(
         with page.expect_navigation() as loaded:
             nav.get_by_role("link", name=label, exact=True).click()
         assert loaded.value.status == 200, f"{label}: {loaded.value.status}"
-        if label != "Home":  # the Home tab is never marked current (endpoint admin.home vs first_party_home)
-            assert nav.get_by_role("link", name=label, exact=True).get_attribute("aria-current") == "page"
+        assert nav.get_by_role("link", name=label, exact=True).get_attribute("aria-current") == "page"
         assert page.locator("h1").is_visible()
         if label != "Home":
             assert page.title().startswith(label), page.title()
