@@ -134,3 +134,32 @@ def test_the_editor_refuses_without_csrf_and_other_shops_versions(app: Any, shop
     assert admin.client.get(f"{EDITOR}/versions/{other_version}").status_code == 404
     assert admin.post(f"{EDITOR}/versions/{other_version}/restore", {}).status_code == 404
     assert app.test_client().get(EDITOR).status_code == 403
+
+
+def test_session_tokens_that_are_not_this_shops_change_nothing(app: Any, shop_id: int) -> None:
+    import time
+
+    import jwt
+
+    from tests.conftest import SECRET
+    from tests.fake_shopify import session_token
+
+    with app.extensions["aftercare.db"].session() as session:
+        session.add(Shop(platform="shopify", domain="other.myshopify.com", name="Other"))
+    now = int(time.time())
+    expired = jwt.encode({"iss": f"https://{SHOP_DOMAIN}/admin", "dest": f"https://{SHOP_DOMAIN}",
+                          "aud": "test-client-id", "sub": "42", "exp": now - 120, "nbf": now - 300,
+                          "iat": now - 300, "jti": "j", "sid": "s"}, SECRET, algorithm="HS256")
+    client = app.test_client()
+    save = f"{EDITOR}/save?embedded=1"
+    answers = {
+        "expired": client.post(save, json={"parts": GOOD}, headers={"Authorization": f"Bearer {expired}"},
+                               base_url="https://aftercare.test"),
+        "other shop": client.post(save, json={"parts": GOOD}, base_url="https://aftercare.test", headers={
+            "Authorization": f"Bearer {session_token('other.myshopify.com', SECRET)}"}),
+        "none": client.post(f"{EDITOR}/save", json={"parts": GOOD}),
+    }
+    assert {k: r.status_code for k, r in answers.items()} == {"expired": 401, "other shop": 200, "none": 403}
+    with app.extensions["aftercare.db"].session() as session:
+        saved = [(v.shop_id, v.author) for v in session.scalars(select(TemplateVersion))]
+    assert saved == [(shop_id + 1, "Shopify admin")]  # the other shop's token wrote only the other shop's row
