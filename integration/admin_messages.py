@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from integration import admin_auth, extensions
+from integration.admin import OVERLAPS
 from integration.db import utcnow
 from integration.models import Message, Order, Shop, TemplateVersion
 from notifications import channels, rendering, samples, sms, templates_store
@@ -26,11 +27,7 @@ LABELS = {
     "refund_issued": "Refund issued",
 }
 #: the platform's own customer notification for the same moment (shoppers would get two).
-PLATFORM_OWN = {
-    "shopify": {"order_confirmation": "Order confirmation", "shipping_confirmation": "Shipping confirmation",
-                "shipping_update": "Shipping update", "out_for_delivery": "Out for delivery",
-                "delivered": "Delivered", "order_cancelled": "Order canceled", "refund_issued": "Order refund"},
-}
+PLATFORM_OWN = {"shopify": {kind: label for label, kind in OVERLAPS}}
 COUNTED = ("sent", "failed", "suppressed", "held", "unknown")
 
 
@@ -165,10 +162,9 @@ def _order(db: Session, shop_id: int, order_id: int | None) -> Order | None:
     return order
 
 
-def render_preview(shop: Shop, message_type: str, channel: str, locale: str, parts: dict[str, str],
-                   order: Order | None) -> dict[str, Any]:
+def render_preview(message_type: str, channel: str, locale: str, parts: dict[str, str],
+                   values: dict[str, Any]) -> dict[str, Any]:
     """What the shopper would get, rendered by the code that sends; with the SMS count."""
-    values = samples.preview_context(shop, message_type, channel, locale, order)
     custom = {locale: parts}
     if channel == "sms":
         body = rendering.render_sms([locale], message_type, values, custom)
@@ -185,7 +181,7 @@ def _checked_preview(shop: Shop, message_type: str, channel: str, data: dict[str
     result = templates_store.check(channel, data["parts"], values).as_json()
     if not result["errors"]:
         try:
-            result["preview"] = render_preview(shop, message_type, channel, data["locale"], data["parts"], order)
+            result["preview"] = render_preview(message_type, channel, data["locale"], data["parts"], values)
         except rendering.TemplateError as exc:
             result["errors"].append({"part": "", "message": str(exc), "line": exc.line, "column": exc.column})
     return result
@@ -252,10 +248,8 @@ def restore(message_type: str, channel: str, version_id: int) -> ResponseReturnV
     admin = admin_auth.current()
     with extensions.db().session() as db:
         old = _version(db, admin.shop_id, version_id, message_type, channel)
-        copy = TemplateVersion(shop_id=admin.shop_id, message_type=message_type, channel=channel, locale=old.locale,
-                               parts=dict(old.parts), author=_author(admin), note=f"restored version {old.id}")
-        db.add(copy)
-        db.flush()
+        copy = templates_store.add_version(db, (admin.shop_id, message_type, channel, old.locale), old.parts,
+                                           _author(admin), f"restored version {old.id}")
         parts = dict(old.parts) or templates_store.default_sources(message_type, channel, old.locale)
         return jsonify(version=copy.id, parts=parts)
 

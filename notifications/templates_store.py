@@ -47,17 +47,23 @@ class TemplateRefused(Exception):
         self.check = check
 
 
-def current(session: Session, shop_id: int, message_type: str, channel: str, locale: str) -> TemplateVersion | None:
-    return session.scalar(select(TemplateVersion).where(
+def _newest_first(shop_id: int, message_type: str, channel: str, locales: list[str]) -> Any:
+    return select(TemplateVersion).where(
         TemplateVersion.shop_id == shop_id, TemplateVersion.message_type == message_type,
-        TemplateVersion.channel == channel, TemplateVersion.locale == locale).order_by(TemplateVersion.id.desc()).limit(1))
+        TemplateVersion.channel == channel, TemplateVersion.locale.in_(locales)).order_by(TemplateVersion.id.desc())
+
+
+def current(session: Session, shop_id: int, message_type: str, channel: str, locale: str) -> TemplateVersion | None:
+    return session.scalar(_newest_first(shop_id, message_type, channel, [locale]).limit(1))
 
 
 def custom_sources(session: Session, shop_id: int, message_type: str, channel: str,
                    locales: list[str]) -> dict[str, dict[str, str]]:
-    """locale -> parts of the merchant's templates in use (rendering.Custom)."""
-    found = {locale: current(session, shop_id, message_type, channel, locale) for locale in locales}
-    return {locale: dict(v.parts) for locale, v in found.items() if v is not None and v.parts}
+    """locale -> parts of the merchant's templates in use (rendering.Custom), in one query."""
+    newest: dict[str, TemplateVersion] = {}
+    for version in session.scalars(_newest_first(shop_id, message_type, channel, locales)):
+        newest.setdefault(version.locale, version)
+    return {locale: dict(v.parts) for locale, v in newest.items() if v.parts}
 
 
 def default_sources(message_type: str, channel: str, locale: str) -> dict[str, str]:
@@ -132,31 +138,30 @@ def check(channel: str, parts: Mapping[str, str], context: Mapping[str, Any]) ->
 def save(session: Session, key: tuple[int, str, str, str], parts: Mapping[str, str], context: Mapping[str, Any],
          author: str, note: str = "") -> tuple[TemplateVersion, Check]:
     """A new version in use; refused (TemplateRefused) when a part has errors."""
-    shop_id, message_type, channel, locale = key
-    result = check(channel, parts, context)
+    result = check(key[2], parts, context)
     if result.errors:
         raise TemplateRefused(result)
-    version = TemplateVersion(shop_id=shop_id, message_type=message_type, channel=channel, locale=locale,
-                              parts={p: parts[p] for p in CHANNEL_PARTS[channel]}, author=author, note=note)
-    session.add(version)
-    session.flush()
-    return version, result
+    return add_version(session, key, {p: parts[p] for p in CHANNEL_PARTS[key[2]]}, author, note), result
 
 
-def reset(session: Session, key: tuple[int, str, str, str], author: str) -> TemplateVersion:
+def add_version(session: Session, key: tuple[int, str, str, str], parts: Mapping[str, str], author: str,
+                note: str = "") -> TemplateVersion:
+    """A new version in use, as given (no parts: the shipped default)."""
     shop_id, message_type, channel, locale = key
     version = TemplateVersion(shop_id=shop_id, message_type=message_type, channel=channel, locale=locale,
-                              parts={}, author=author, note="reset to default")
+                              parts=dict(parts), author=author, note=note)
     session.add(version)
     session.flush()
     return version
 
 
+def reset(session: Session, key: tuple[int, str, str, str], author: str) -> TemplateVersion:
+    return add_version(session, key, {}, author, "reset to default")
+
+
 def versions(session: Session, key: tuple[int, str, str, str]) -> list[TemplateVersion]:
     shop_id, message_type, channel, locale = key
-    return list(session.scalars(select(TemplateVersion).where(
-        TemplateVersion.shop_id == shop_id, TemplateVersion.message_type == message_type,
-        TemplateVersion.channel == channel, TemplateVersion.locale == locale).order_by(TemplateVersion.id.desc())))
+    return list(session.scalars(_newest_first(shop_id, message_type, channel, [locale])))
 
 
 def diff(old: Mapping[str, str], new: Mapping[str, str], channel: str) -> dict[str, str]:
