@@ -453,7 +453,7 @@ def _shipment_events(payload: Mapping[str, Any], status: str, extras: Extras, pl
                      state: dict[str, Any]) -> list[Event]:
     current, known = _current_shipments(payload, extras, place)
     events = _tracking_events(current, known, place, state)
-    if status == "completed" and ships(payload) and not state["last_shipment"] and not state["tracking"]:
+    if status == "completed" and ships(payload) and not state["last_shipment"]:
         events.append(_completed_event(place, state))
     if status == "delivered" and not state["delivered"]:
         events += _delivered_events(place, state)
