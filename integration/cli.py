@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from alembic import command
@@ -52,23 +53,56 @@ def scheduler(iterations: int | None) -> None:
     workers.run_scheduler(iterations)
 
 
-@shop_cli.command("add")
-@click.argument("platform", type=click.Choice(["shopify"]))
+@shop_cli.group("add")
+def shop_add() -> None:
+    """Register a shop without the platform's install flow (development, tests, migrations)."""
+
+
+@shop_add.command("shopify")
 @click.argument("domain")
 @click.option("--access-token", required=True, help="An Admin API access token for the shop.")
 @click.option("--name", default=None, help="The shop's display name (defaults to the domain).")
-def shop_add(platform: str, domain: str, access_token: str, name: str | None) -> None:
-    """Register a shop without OAuth (development, tests, migrations); prints its id."""
+def shop_add_shopify(domain: str, access_token: str, name: str | None) -> None:
+    """Register a Shopify shop; prints its id."""
     domain = domain.strip().lower()
     token = crypto.encrypt(current_app.config["ENCRYPTION_KEYS"], access_token)
     with extensions.db().session() as session:
-        shop = session.scalar(select(Shop).where(Shop.platform == platform, Shop.domain == domain))
-        if shop is None:
-            shop = Shop(platform=platform, domain=domain, name=name or domain.split(".")[0])
-            session.add(shop)
+        shop = _shop(session, "shopify", domain, name or domain.split(".")[0])
         shop.access_token_encrypted, shop.status = token, "active"
         session.flush()
         click.echo(shop.id)
+
+
+@shop_add.command("woocommerce")
+@click.argument("url")
+@click.option("--consumer-key", required=True, help="A REST API consumer key (ck_...) with read_write access.")
+@click.option("--consumer-secret", required=True, help="Its consumer secret (cs_...).")
+@click.option("--webhook-secret", default=None, help="The secret the store's webhooks are signed with "
+                                                       "(generated when not given).")
+@click.option("--name", default=None, help="The store's display name (defaults to its host).")
+def shop_add_woocommerce(url: str, consumer_key: str, consumer_secret: str, webhook_secret: str | None,
+                         name: str | None) -> None:
+    """Register a WooCommerce store; prints its id and its webhook address."""
+    from integration import woo_store
+
+    domain = woo_store.domain_of(url)
+    with extensions.db().session() as session:
+        shop = _shop(session, "woocommerce", domain, name or domain.split("/")[0])
+        if webhook_secret:
+            shop.webhook_secret_encrypted = crypto.encrypt(current_app.config["ENCRYPTION_KEYS"], webhook_secret)
+        woo_store.store_keys(shop, consumer_key, consumer_secret, url)
+        shop.status = "active"
+        session.flush()
+        click.echo(shop.id)
+        click.echo(woo_store.webhook_address(shop.id))
+
+
+def _shop(session: Any, platform: str, domain: str, name: str) -> Shop:
+    shop = session.scalar(select(Shop).where(Shop.platform == platform, Shop.domain == domain))
+    if shop is None:
+        shop = Shop(platform=platform, domain=domain, name=name)
+        session.add(shop)
+    return shop
 
 
 @click.command("admin-link")

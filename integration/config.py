@@ -67,6 +67,10 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "FETCH_PARENT_AFTER": int(_env("FETCH_PARENT_AFTER", 2)),
         "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", 10)),
         "HTTP_TIMEOUT": float(_env("HTTP_TIMEOUT", 15)),
+        "WOO_TIMEOUT": float(_env("WOO_TIMEOUT", 30)),
+        "WOO_RETRIES": int(_env("WOO_RETRIES", 3)),
+        "WOO_BACKOFF": float(_env("WOO_BACKOFF", 1)),
+        "WOO_TRACKING_CHECKS": int(_env("WOO_TRACKING_CHECKS", 50)),
     }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,7 +83,39 @@ class Shop(Base):
     reconciled_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reconciled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reconcile_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    link_secret_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    api_key_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    webhook_ids: Mapped[dict[str, int] | None] = mapped_column(JSON, nullable=True)
+    confirm_on_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderState(Base):
+    """A connector's digest of an order as last seen, for platforms whose events are state diffs (WooCommerce)."""
+
+    __tablename__ = "order_states"
+    __table_args__ = (UniqueConstraint("shop_id", "order_key", name="uq_order_states_shop_order"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    order_key: Mapped[str] = mapped_column(String(64))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class StoreConnection(Base):
+    """A WooCommerce store's connection in progress: the one-time `user_id` handed to /wc-auth/v1/authorize."""
+
+    __tablename__ = "store_connections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    connect_id: Mapped[str] = mapped_column(String(64), unique=True)
+    claim_secret_hash: Mapped[str] = mapped_column(String(64))
+    store_url: Mapped[str] = mapped_column(String(500))
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    authorized_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Delivery(Base):

@@ -21,6 +21,7 @@ from integration.models import (
     Message,
     MessageStatus,
     Order,
+    OrderState,
     OutboxMessage,
     Shipment,
     Shop,
@@ -102,16 +103,21 @@ def _erase_messages(session: Session, message_ids: set[int], identifiers: set[st
         or_(OutboxMessage.message_id.in_(message_ids), OutboxMessage.recipient.in_(identifiers))))
 
 
-def export_customer(session: Session, shop: Shop, event: CustomerDataRequested) -> list[Any]:
+def customer_content(session: Session, shop: Shop, event: CustomerDataRequested) -> dict[str, Any]:
+    """Everything held about one customer: their orders as stored and the messages sent to them."""
     orders = customer_orders(session, shop, event)
     messages = customer_messages(session, shop, orders, {v for v in (event.email, event.phone) if v})
-    content = {
+    return {
         "customer": {"id": event.customer_id, "email": event.email, "phone": event.phone},
         "orders": [{"id": o.external_id, "email": o.email, "phone": o.phone, **o.data} for o in orders],
         "messages": [{"type": m.message_type, "channel": m.channel, "status": m.status, "recipient": m.recipient,
                       "sent_at": m.sent_at.isoformat() if m.sent_at else None, "subject": m.subject,
                       "text": m.body_text} for m in messages],
     }
+
+
+def export_customer(session: Session, shop: Shop, event: CustomerDataRequested) -> list[Any]:
+    content = customer_content(session, shop, event)
     session.add(DataExport(shop_id=shop.id, request_id=event.request_id, customer_id=event.customer_id,
                            content=content))
     log.info("shop %s: data request %s exported", shop.id, event.request_id)
@@ -128,11 +134,14 @@ def uninstall(session: Session, shop: Shop, event: AppUninstalled) -> list[Any]:
 
 def redact_shop(session: Session, shop: Shop, event: ShopRedactRequested) -> list[Any]:
     """Erase everything of the shop; the shop row stays as a tombstone without contact data."""
-    for model in (TemplateVersion, DataExport, OutboxMessage, Message, Shipment, Order):
+    for model in (TemplateVersion, DataExport, OutboxMessage, Message, Shipment, Order, OrderState):
         session.execute(delete(model).where(model.shop_id == shop.id))
     session.execute(delete(Delivery).where(Delivery.shop_id == shop.id, Delivery.topic != "shop/redact"))
     shop.status, shop.access_token_encrypted, shop.contact_email, shop.reply_to = "redacted", None, None, None
     shop.help_links, shop.page_links = {}, {}
+    shop.consumer_key_encrypted = shop.consumer_secret_encrypted = None
+    shop.webhook_secret_encrypted = shop.link_secret_encrypted = None
+    shop.webhook_ids = None
     log.info("shop %s: redacted", shop.id)
     return []
 

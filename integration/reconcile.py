@@ -17,11 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 from rq.exceptions import DuplicateJobError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from connectors import shopify_api, shopify_orders
 from connectors.base import ConnectorError
-from integration import extensions, shopify_tokens
+from integration import extensions, shopify_tokens, woo_poll, woo_store
 from integration.db import utcnow
 from integration.models import Shop
 from notifications import planning
@@ -130,8 +130,10 @@ def fetch_shopify_order(shop_id: int, order_id: str, http_client: Any = None) ->
 
 
 #: platform -> (reconcile a shop, fetch one order)
-RECONCILERS: dict[str, Callable[..., str]] = {"shopify": reconcile_shopify}
-ORDER_FETCHERS: dict[str, Callable[..., bool]] = {"shopify": fetch_shopify_order}
+RECONCILERS: dict[str, Callable[..., str]] = {"shopify": reconcile_shopify,
+                                              "woocommerce": woo_poll.reconcile_woocommerce}
+ORDER_FETCHERS: dict[str, Callable[..., bool]] = {"shopify": fetch_shopify_order,
+                                                  "woocommerce": woo_store.fetch_order}
 
 
 def fetch_order(shop_id: int, platform: str, order_id: str) -> bool:
@@ -143,7 +145,8 @@ def reconcile_all() -> int:
     """Periodic: one reconciliation job per active shop that the app can read."""
     with extensions.db().session() as session:
         shops = list(session.execute(select(Shop.id, Shop.platform).where(
-            Shop.status == "active", Shop.platform.in_(RECONCILERS), Shop.access_token_encrypted.is_not(None))))
+            Shop.status == "active", Shop.platform.in_(RECONCILERS),
+            or_(Shop.access_token_encrypted.is_not(None), Shop.consumer_key_encrypted.is_not(None)))))
     return sum(_enqueue(RECONCILERS[platform], shop_id) for shop_id, platform in shops)
 
 

@@ -125,7 +125,7 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-TABLES = ("template_versions", "data_exports", "outbox", "attempts", "messages", "shipments", "orders", "deliveries", "shops")
+TABLES = ("order_states", "store_connections", "template_versions", "data_exports", "outbox", "attempts", "messages", "shipments", "orders", "deliveries", "shops")
 
 
 def empty_tables(url: str) -> None:

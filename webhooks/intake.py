@@ -15,9 +15,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors import shopify
+from connectors import shopify, woocommerce
 from connectors.base import DeliveryKey, header
-from integration import extensions
+from integration import extensions, woo_store
 from integration.db import insert_ignore, utcnow
 from integration.models import Delivery, DeliveryStatus, Shop
 from webhooks import jobs
@@ -43,6 +43,11 @@ def _refuse(exc: BadDelivery) -> ResponseReturnValue:
 @bp.post("/webhooks/shopify")
 def shopify_webhook() -> ResponseReturnValue:
     return receive_shopify(request.headers, request.get_data(cache=False))
+
+
+@bp.post("/webhooks/woocommerce/<int:shop_id>")
+def woocommerce_webhook(shop_id: int) -> ResponseReturnValue:
+    return receive_woocommerce(shop_id, request.headers, request.get_data(cache=False))
 
 
 def parse_json(body: bytes) -> Any:
@@ -79,6 +84,41 @@ def receive_shopify(headers: Mapping[str, str], body: bytes) -> ResponseReturnVa
             return {"status": "ignored"}, 200
         delivery_id = store(session, shop.id, topic, shopify.delivery_key(topic, headers, payload), body)
     return enqueue(shop.id, topic, delivery_id)
+
+
+def receive_woocommerce(shop_id: int, headers: Mapping[str, str], body: bytes) -> ResponseReturnValue:
+    if woocommerce.is_ping(headers, body):
+        return _answer_ping(shop_id)
+    with extensions.db().session() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None or shop.platform != woocommerce.PLATFORM:
+            raise BadDelivery(404, "unknown store")
+        if shop.status != "active":
+            raise BadDelivery(410, f"this store is {shop.status} in Aftercare")
+        topic = _verified_woo_topic(shop, headers, body)
+        payload = parse_json(body)
+        if topic not in woocommerce.HANDLED_TOPICS:
+            log.info("shop %s: topic %s acknowledged and ignored", shop.id, topic)
+            return {"status": "ignored"}, 200
+        delivery_id = store(session, shop.id, topic, woocommerce.delivery_key(topic, headers, payload), body)
+    return enqueue(shop_id, topic, delivery_id)
+
+
+def _answer_ping(shop_id: int) -> ResponseReturnValue:
+    """WooCommerce's creation ping is unsigned and must be answered with exactly 200 (research §1.6)."""
+    log.info("shop %s: WooCommerce webhook ping answered", shop_id)
+    return {"status": "pong"}, 200
+
+
+def _verified_woo_topic(shop: Shop, headers: Mapping[str, str], body: bytes) -> str:
+    verdict = woocommerce.verify(headers, body, woo_store.secret(shop, "webhook_secret_encrypted"))
+    if not verdict.ok:
+        log.warning("shop %s: woocommerce webhook refused: %s", shop.id, verdict.detail)
+        raise BadDelivery(401, "invalid or missing X-WC-Webhook-Signature")
+    topic = header(headers, "X-WC-Webhook-Topic")
+    if not topic:
+        raise BadDelivery(400, "missing X-WC-Webhook-Topic")
+    return topic
 
 
 def _unknown_shop(topic: str) -> ResponseReturnValue:

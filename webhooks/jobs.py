@@ -4,13 +4,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from connectors import CONNECTORS
+from connectors import shopify, woocommerce
 from connectors.base import MalformedPayload
-from integration import backoff, durable, extensions, privacy, reconcile, shop_facts
+from connectors.events import Event
+from integration import backoff, durable, extensions, privacy, reconcile, shop_facts, woo_store
 from integration.db import utcnow
 from integration.durable import take_lease
 from integration.models import Delivery, DeliveryStatus, Shop
@@ -72,11 +75,21 @@ def _fetch_parent(delivery_id: int, order_id: str) -> bool:
     return reconcile.fetch_order(shop_id, platform, order_id)
 
 
+def _shopify_events(session: Session, shop: Shop, delivery: Delivery, payload: Any) -> list[Event]:
+    return shopify.normalize(delivery.topic, payload)
+
+
+#: platform -> how a stored delivery becomes events (WooCommerce's are a diff against the stored order state).
+EVENT_READERS: dict[str, Callable[[Session, Shop, Delivery, Any], list[Event]]] = {
+    shopify.PLATFORM: _shopify_events,
+    woocommerce.PLATFORM: woo_store.delivery_events,
+}
+
+
 def _process(session: Session, delivery_id: int) -> list[int]:
     delivery = session.get(Delivery, delivery_id)
     shop = session.get(Shop, delivery.shop_id)
-    connector = CONNECTORS[shop.platform]
-    events = connector.normalize(delivery.topic, json.loads(delivery.body, parse_float=Decimal))
+    events = EVENT_READERS[shop.platform](session, shop, delivery, json.loads(delivery.body, parse_float=Decimal))
     message_ids = planning.apply_events(session, shop, delivery, events, HANDLERS)
     delivery.status = (DeliveryStatus.DONE if events else DeliveryStatus.IGNORED).value
     delivery.processed_at, delivery.lease_until, delivery.error = utcnow(), None, None

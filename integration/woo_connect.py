@@ -1,0 +1,326 @@
+"""Connecting a WooCommerce store, and what the WordPress plugin asks of the service afterwards.
+
+The connection (DESIGN §6, research/woocommerce.md §4.2):
+1. the plugin asks `POST /woocommerce/connect` (server to server) for a one-time `connect_id` bound to its
+   store URL, and a `claim_secret` that never reaches a browser; it sends the merchant to the store's own
+   `/wc-auth/v1/authorize` with `user_id=<connect_id>`;
+2. WooCommerce posts the new REST keys to `POST /woocommerce/auth-callback`; they are trusted only after
+   the store's REST API accepts them, and the answer is exactly 200 (anything else makes WooCommerce delete
+   the keys); setup (facts, webhooks) runs as a job;
+3. back in WordPress, the plugin claims the per-store link secret once with `POST /woocommerce/claim`.
+Afterwards the plugin signs its requests (privacy export/erase, disconnect) and the merchant's
+"Open Aftercare" links with that secret.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import io
+import logging
+import secrets
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, Response, redirect, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from rq import Retry
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from connectors import woocommerce_api
+from connectors.events import CustomerDataRequested, CustomerRedactRequested, ShopRedactRequested
+from integration import admin_auth, extensions, privacy, woo_store
+from integration.db import utcnow
+from integration.models import Message, MessageStatus, Shop, StoreConnection
+
+log = logging.getLogger(__name__)
+bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")
+
+PLUGIN_DIR = Path(__file__).resolve().parent.parent / "wordpress" / "aftercare-for-woocommerce"
+CONNECT_TTL = dt.timedelta(hours=1)
+#: how far a signed request's or link's timestamp may be from now.
+SIGNATURE_WINDOW = 300
+SETUP_RETRY = Retry(max=5, interval=[30, 120, 600, 1800, 3600])
+
+
+class Refused(Exception):
+    """A request refused with an HTTP status and a reason the caller can show."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+@bp.errorhandler(Refused)
+def _refused(exc: Refused) -> ResponseReturnValue:
+    return {"error": exc.reason}, exc.status
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True, force=True)
+    if not isinstance(body, dict):
+        raise Refused(400, "the body must be a JSON object")
+    return body
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# --- 1. connect -----------------------------------------------------------------------------------
+
+def _web_url(value: Any, field: str) -> str:
+    if not isinstance(value, str) or urlsplit(value).scheme not in ("https", "http") or not urlsplit(value).netloc:
+        raise Refused(400, f"{field} must be the store's http(s) address")
+    return value.strip()
+
+
+def _callback_url() -> str:
+    app_url = extensions.config("APP_URL")
+    if not app_url.startswith("https://"):
+        raise Refused(503, "APP_URL must be a public https:// address: WooCommerce refuses to post keys to a "
+                           "callback over plain HTTP, and WordPress refuses loopback and private addresses")
+    return f"{app_url}/woocommerce/auth-callback"
+
+
+def authorize_url(store_url: str, connect_id: str, return_url: str) -> str:
+    query = urlencode({"app_name": "Aftercare", "scope": "read_write", "user_id": connect_id,
+                       "return_url": return_url, "callback_url": _callback_url()})
+    return f"{store_url.rstrip('/')}/wc-auth/v1/authorize?{query}"
+
+
+@bp.post("/connect")
+def connect() -> ResponseReturnValue:
+    body = _json_body()
+    store_url, return_url = _web_url(body.get("store_url"), "store_url"), _web_url(body.get("return_url"), "return_url")
+    connect_id, claim_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
+    url = authorize_url(store_url, connect_id, return_url)
+    with extensions.db().session() as session:
+        session.add(StoreConnection(connect_id=connect_id, claim_secret_hash=_hash(claim_secret),
+                                    store_url=store_url, created_at=utcnow()))
+    log.info("connection started for store %s", woo_store.domain_of(store_url))
+    return {"authorize_url": url, "connect_id": connect_id, "claim_secret": claim_secret}
+
+
+# --- 2. WooCommerce's callback --------------------------------------------------------------------
+
+def _open_connection(session: Session, connect_id: Any) -> StoreConnection:
+    found = session.scalar(select(StoreConnection).where(StoreConnection.connect_id == str(connect_id)))
+    if found is None or utcnow() - found.created_at > CONNECT_TTL:
+        raise Refused(404, "unknown or expired connection; start again from the plugin")
+    return found
+
+
+def _posted_keys(body: dict[str, Any]) -> tuple[str, str, int]:
+    key, secret, key_id = body.get("consumer_key"), body.get("consumer_secret"), body.get("key_id")
+    if not (isinstance(key, str) and key.startswith("ck_") and isinstance(secret, str) and secret.startswith("cs_")):
+        raise Refused(400, "consumer_key and consumer_secret are missing")
+    if body.get("key_permissions") not in ("read_write", "write"):
+        raise Refused(400, "Aftercare needs read_write access (it creates its webhooks)")
+    return key, secret, int(key_id) if str(key_id).isdigit() else 0
+
+
+def check_keys(store_url: str, key: str, secret: str) -> None:
+    """The posted keys are trusted only once the store's REST API accepts them."""
+    store = woocommerce_api.StoreAccess(url=store_url, consumer_key=key, consumer_secret=secret,
+                                        timeout=extensions.config("WOO_TIMEOUT"), retries=1,
+                                        backoff=extensions.config("WOO_BACKOFF"))
+    try:
+        woocommerce_api.get(store, "system_status")
+    except woocommerce_api.StoreRefused as exc:
+        raise Refused(401, f"the store refused the posted keys ({exc})") from exc
+    except woocommerce_api.StoreUnreachable as exc:
+        raise Refused(502, f"the store could not be reached to check the keys ({exc})") from exc
+
+
+def connected_shop(session: Session, store_url: str) -> Shop:
+    """The store's shop row: new, or an earlier one reconnected (its history starts again now)."""
+    domain = woo_store.domain_of(store_url)
+    shop = session.scalar(select(Shop).where(Shop.platform == "woocommerce", Shop.domain == domain))
+    if shop is None:
+        shop = Shop(platform="woocommerce", domain=domain, name=domain.split("/")[0], created_at=utcnow())
+        session.add(shop)
+    elif shop.status != "active":
+        shop.created_at, shop.reconciled_until, shop.reconcile_error = utcnow(), None, None
+    shop.status = "active"
+    return shop
+
+
+@bp.post("/auth-callback")
+def auth_callback() -> ResponseReturnValue:
+    body = _json_body()
+    key, secret, key_id = _posted_keys(body)
+    with extensions.db().session() as session:
+        connection = _open_connection(session, body.get("user_id"))
+        if connection.authorized_at is not None:
+            raise Refused(409, "this connection already received its keys")
+        store_url = connection.store_url
+    check_keys(store_url, key, secret)
+    shop_id = _store_connection(body.get("user_id"), store_url, key, secret, key_id)
+    extensions.queue("aftercare-maintenance").enqueue(woo_store.setup, shop_id, job_id=f"woo-setup-{shop_id}",
+                                                      retry=SETUP_RETRY, job_timeout=300)
+    log.info("shop %s: WooCommerce keys %s accepted", shop_id, key_id)
+    return {"status": "connected"}, 200
+
+
+def _store_connection(connect_id: Any, store_url: str, key: str, secret: str, key_id: int) -> int:
+    with extensions.db().session() as session:
+        connection = _open_connection(session, connect_id)
+        shop = connected_shop(session, store_url)
+        woo_store.store_keys(shop, key, secret, store_url)
+        shop.api_key_id = key_id
+        session.flush()
+        connection.shop_id, connection.authorized_at = shop.id, utcnow()
+        return shop.id
+
+
+# --- 3. the plugin claims its link secret ---------------------------------------------------------
+
+@bp.post("/claim")
+def claim() -> ResponseReturnValue:
+    body = _json_body()
+    with extensions.db().session() as session:
+        connection = _open_connection(session, body.get("connect_id"))
+        if not hmac.compare_digest(connection.claim_secret_hash, _hash(str(body.get("claim_secret", "")))):
+            raise Refused(404, "unknown or expired connection; start again from the plugin")
+        if connection.claimed_at is not None:
+            raise Refused(404, "this connection was claimed already")
+        if connection.shop_id is None:
+            raise Refused(409, "WooCommerce has not posted the keys yet")
+        connection.claimed_at = utcnow()
+        shop = session.get(Shop, connection.shop_id)
+        return {"shop_id": shop.id, "link_secret": woo_store.secret(shop, "link_secret_encrypted"),
+                "key_id": shop.api_key_id, "app_url": extensions.config("APP_URL")}
+
+
+# --- signed links and requests from the plugin ----------------------------------------------------
+
+def _mac(secret: str, message: str) -> bytes:
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
+
+
+def _fresh(timestamp: str | None) -> bool:
+    return bool(timestamp and timestamp.isdigit() and abs(time.time() - int(timestamp)) <= SIGNATURE_WINDOW)
+
+
+def _link_secret(session: Session, shop_id: Any) -> tuple[Shop, str]:
+    shop = session.get(Shop, int(shop_id)) if str(shop_id).isdigit() else None
+    secret = woo_store.secret(shop, "link_secret_encrypted") if shop and shop.platform == "woocommerce" else None
+    if shop is None or secret is None or shop.status != "active":
+        raise Refused(404, "unknown store")
+    return shop, secret
+
+
+def signed_shop_id() -> int:
+    """The store a plugin request comes from: `X-Aftercare-Signature` = base64 HMAC-SHA256 of "<ts>.<body>"."""
+    headers = request.headers
+    timestamp, given = headers.get("X-Aftercare-Timestamp"), headers.get("X-Aftercare-Signature", "")
+    with extensions.db().session() as session:
+        shop, secret = _link_secret(session, headers.get("X-Aftercare-Shop"))
+        expected = base64.b64encode(_mac(secret, f"{timestamp}.{request.get_data(as_text=True)}")).decode()
+        if not _fresh(timestamp) or not hmac.compare_digest(expected, given):
+            raise Refused(401, "invalid or expired X-Aftercare-Signature")
+        return shop.id
+
+
+def _link_mac(secret: str, shop_id: str, timestamp: str, nonce: str) -> str:
+    return base64.urlsafe_b64encode(_mac(secret, f"admin.{shop_id}.{timestamp}.{nonce}")).decode().rstrip("=")
+
+
+@bp.get("/admin")
+def open_admin() -> ResponseReturnValue:
+    """"Open Aftercare" from WordPress: a freshly signed, single-use link starts a first-party session."""
+    args = request.args
+    shop_id, timestamp, nonce = args.get("shop", ""), args.get("ts", ""), args.get("nonce", "")
+    with extensions.db().session() as session:
+        shop, secret = _link_secret(session, shop_id)
+    if not (_fresh(timestamp) and len(nonce) >= 16
+            and hmac.compare_digest(_link_mac(secret, shop_id, timestamp, nonce), args.get("sig", ""))):
+        raise Refused(401, "this link is invalid or has expired; open Aftercare again from WordPress")
+    if not extensions.redis().set(f"aftercare:woo-link:{nonce}", 1, nx=True, ex=2 * SIGNATURE_WINDOW):
+        raise Refused(401, "this link was used already; open Aftercare again from WordPress")
+    admin_auth.start_session(shop.id)
+    return redirect(url_for("admin.first_party_home"))
+
+
+# --- privacy and disconnect -----------------------------------------------------------------------
+
+def _email() -> str:
+    email = _json_body().get("email")
+    if not isinstance(email, str) or "@" not in email:
+        raise Refused(400, "email is missing")
+    return email.strip()
+
+
+def exporter_items(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """What is held, in WordPress's personal-data exporter format (one item per order and per message)."""
+    orders = [{"group_id": "aftercare-orders", "group_label": "Aftercare: orders", "item_id": f"order-{o['id']}",
+               "data": [{"name": k, "value": str(v)} for k, v in o.items() if v not in (None, "", [], {})]}
+              for o in content["orders"]]
+    messages = [{"group_id": "aftercare-messages", "group_label": "Aftercare: messages sent",
+                 "item_id": f"message-{n}", "data": [{"name": k, "value": str(v)} for k, v in m.items() if v]}
+                for n, m in enumerate(content["messages"])]
+    return orders + messages
+
+
+@bp.post("/privacy/export")
+def privacy_export() -> ResponseReturnValue:
+    shop_id, email = signed_shop_id(), _email()
+    request_event = CustomerDataRequested(request_id=None, customer_id=None, email=email, phone=None)
+    with extensions.db().session() as session:
+        content = privacy.customer_content(session, session.get(Shop, shop_id), request_event)
+    log.info("shop %s: personal data export answered", shop_id)
+    return {"data": exporter_items(content), "done": True}
+
+
+@bp.post("/privacy/erase")
+def privacy_erase() -> ResponseReturnValue:
+    shop_id, email = signed_shop_id(), _email()
+    erase = CustomerRedactRequested(customer_id=None, email=email, phone=None)
+    with extensions.db().session() as session:
+        shop = session.get(Shop, shop_id)
+        held = privacy.customer_content(session, shop, CustomerDataRequested(None, None, email, None))
+        privacy.redact_customer(session, shop, erase)
+    removed = bool(held["orders"] or held["messages"])
+    return {"items_removed": removed, "items_retained": False, "messages": [], "done": True}
+
+
+def disconnect_shop(shop_id: int) -> None:
+    """Remove the webhooks, stop sending, purge the store's data; the plugin revokes the REST key itself."""
+    with extensions.db().session() as session:
+        shop = session.get(Shop, shop_id)
+        removed = woo_store.remove_webhooks(shop)
+        session.execute(update(Message).where(Message.shop_id == shop_id, Message.status.in_(privacy.OPEN)).values(
+            status=MessageStatus.SUPPRESSED.value, reason="the store was disconnected"))
+        privacy.redact_shop(session, shop, ShopRedactRequested(str(shop_id)))
+        shop.status, shop.api_key_id = "disconnected", None
+    log.info("shop %s: disconnected (%d webhooks removed), data purged", shop_id, removed)
+
+
+@bp.post("/disconnect")
+def disconnect() -> ResponseReturnValue:
+    disconnect_shop(signed_shop_id())
+    return {"status": "disconnected"}
+
+
+# --- the plugin itself ----------------------------------------------------------------------------
+
+def plugin_zip() -> bytes:
+    """The plugin folder as an installable zip (WordPress wants the folder at the top)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(PLUGIN_DIR.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"{PLUGIN_DIR.name}/{path.relative_to(PLUGIN_DIR)}")
+    return buffer.getvalue()
+
+
+@bp.get("/plugin.zip")
+def download_plugin() -> Response:
+    return send_file(io.BytesIO(plugin_zip()), mimetype="application/zip", as_attachment=True,
+                     download_name=f"{PLUGIN_DIR.name}.zip", max_age=300)

@@ -1,0 +1,131 @@
+"""The WooCommerce poller: what the webhooks did not bring, read back from the store.
+
+WooCommerce never retries a failed delivery and disables a webhook after repeated failures; adding
+tracking with Shipment Tracking may fire no webhook at all (research/woocommerce.md §1.7, §3.2). So every
+RECONCILE_INTERVAL seconds each connected store gets one job that:
+- re-enables (or re-creates) its webhooks;
+- pages through the orders modified since the store's cursor, oldest change first, each through the
+  same path a webhook takes (the state diff makes an order already delivered produce nothing);
+- reads the tracking items of recent open orders and applies the order when there are any.
+A store that cannot be reached is recorded on the shop and shown to the merchant; the cursor stays put.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlalchemy import select
+
+from connectors import woocommerce_api
+from connectors.base import ConnectorError
+from integration import extensions, woo_store
+from integration.db import utcnow
+from integration.models import OrderState, Shop
+
+log = logging.getLogger(__name__)
+
+#: re-read this much before the cursor: a store's clock and its writes are not ours.
+OVERLAP = dt.timedelta(minutes=5)
+#: order statuses still waiting to ship, whose tracking is read even without a webhook.
+OPEN_STATUSES = frozenset({"processing", "on-hold", "partial-shipped"})
+#: how far back an open order's tracking is still looked for.
+TRACKING_WINDOW = dt.timedelta(days=30)
+MAX_PAGES = 100
+
+
+def _gmt(value: Any) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed
+
+
+def _start(shop: Shop) -> dt.datetime:
+    """The cursor, or the connection on a store's first run, less the overlap."""
+    return (shop.reconciled_until or shop.created_at) - OVERLAP
+
+
+def _advance(shop_id: int, orders: list[dict[str, Any]]) -> None:
+    newest = max((t for t in (_gmt(o.get("date_modified_gmt")) for o in orders) if t), default=None)
+    with extensions.db().session() as session:
+        shop = session.get(Shop, shop_id)
+        if newest and (shop.reconciled_until is None or newest > shop.reconciled_until):
+            shop.reconciled_until = newest
+
+
+def poll_orders(shop_id: int, store: woocommerce_api.StoreAccess, since: dt.datetime) -> tuple[int, int]:
+    """Orders modified since `since`, page by page; (orders read, messages planned)."""
+    query = {"modified_after": since.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+             "dates_are_gmt": "true", "orderby": "modified", "order": "asc"}
+    orders = planned = 0
+    for page in woocommerce_api.pages(store, "orders", query, max_pages=MAX_PAGES):
+        planned += sum(len(woo_store.apply_order(shop_id, order)) for order in page)
+        orders += len(page)
+        _advance(shop_id, page)
+    return orders, planned
+
+
+def open_orders(shop_id: int) -> list[str]:
+    """Recent orders whose stored state says they are still waiting to ship."""
+    since = utcnow() - TRACKING_WINDOW
+    with extensions.db().session() as session:
+        rows = session.execute(select(OrderState.order_key, OrderState.state).where(
+            OrderState.shop_id == shop_id, OrderState.updated_at >= since)).all()
+    waiting = [key for key, state in rows if (state or {}).get("status") in OPEN_STATUSES]
+    return waiting[: extensions.config("WOO_TRACKING_CHECKS")]
+
+
+def poll_tracking(shop_id: int, store: woocommerce_api.StoreAccess) -> int:
+    """Tracking added without a webhook: read open orders' tracking items; apply those that have some."""
+    planned = 0
+    for order_id in open_orders(shop_id):
+        try:
+            items = woocommerce_api.get(store, f"orders/{order_id}/shipment-trackings",
+                                        version=woocommerce_api.TRACKING_API)
+        except woocommerce_api.StoreRefused as exc:
+            if exc.status == 404:  # no Shipment Tracking plugin on this store (or the order is gone)
+                log.info("shop %s: no shipment tracking for order %s", shop_id, order_id)
+                return planned
+            raise
+        if items:
+            order = woocommerce_api.get(store, f"orders/{order_id}")
+            planned += len(woo_store.apply_order(shop_id, order, trackings=tuple(items)))
+    return planned
+
+
+def check_webhooks(shop_id: int) -> None:
+    with extensions.db().session() as session:
+        shop = session.get(Shop, shop_id)
+        shop.webhook_ids = woo_store.ensure_webhooks(shop)
+
+
+def _record(shop_id: int, error: str | None) -> None:
+    with extensions.db().session() as session:
+        shop = session.get(Shop, shop_id)
+        shop.reconcile_error = error[:500] if error else None
+        if error is None:
+            shop.reconciled_at = utcnow()
+
+
+def reconcile_woocommerce(shop_id: int) -> str:
+    """RQ job: webhooks, missed orders, unannounced tracking."""
+    with extensions.db().session() as session:
+        shop = session.get(Shop, shop_id)
+        since = _start(shop)
+        try:
+            store = woo_store.access(shop)
+        except woo_store.StoreNotConnected:
+            return "not connected"
+    try:
+        check_webhooks(shop_id)
+        orders, planned = poll_orders(shop_id, store, since)
+        planned += poll_tracking(shop_id, store)
+    except ConnectorError as exc:
+        _record(shop_id, f"Your store could not be reached, so missed orders cannot be caught up: {exc}")
+        log.warning("shop %s: store poll stopped: %s", shop_id, exc)
+        return "unreachable"
+    _record(shop_id, None)
+    log.info("shop %s: polled %d orders, %d messages planned", shop_id, orders, planned)
+    return f"polled {orders} orders, planned {planned} messages"

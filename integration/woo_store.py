@@ -1,0 +1,233 @@
+"""A connected WooCommerce store: its REST access, its facts, its webhooks, and the one path its orders take.
+
+Every order body (a webhook's or the poller's) goes through `order_events`: the stored state of the order
+is read, the REST reads the connector asks for (refunds for line detail, core fulfillments) are made
+before anything is written, then the state row is locked, the connector diffs the new body against it,
+and the new state is stored in the same transaction as the planned messages.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors import woocommerce, woocommerce_api
+from connectors.base import ConnectorError
+from connectors.events import Event
+from integration import crypto, extensions
+from integration.db import insert_ignore, utcnow
+from integration.models import Delivery, OrderState, Shop
+from notifications import planning
+from notifications.jobs import enqueue_messages
+
+log = logging.getLogger(__name__)
+
+#: the topics Aftercare subscribes each store to (research/woocommerce.md §8.4).
+WEBHOOK_TOPICS = ("order.created", "order.updated", "order.deleted", "order.restored")
+#: WordPress page slugs of the policies WooCommerce and WordPress create by default -> help-link key.
+POLICY_PAGES = {"refund_returns": "returns", "privacy-policy": "privacy", "shipping": "shipping",
+                "shipping-policy": "shipping", "contact": "contact"}
+
+
+class StoreNotConnected(Exception):
+    """The shop has no usable REST keys (never connected, or disconnected)."""
+
+
+def domain_of(store_url: str) -> str:
+    """The store's identity: host and path, lowercased, without scheme or trailing slash."""
+    parts = urlsplit(store_url.strip())
+    return (parts.netloc + parts.path).lower().rstrip("/")
+
+
+def webhook_address(shop_id: int) -> str:
+    return f"{extensions.config('APP_URL')}/webhooks/woocommerce/{shop_id}"
+
+
+def access(shop: Shop) -> woocommerce_api.StoreAccess:
+    if not (shop.consumer_key_encrypted and shop.consumer_secret_encrypted and shop.storefront_url):
+        raise StoreNotConnected(f"shop {shop.id} has no WooCommerce keys")
+    keys = extensions.config("ENCRYPTION_KEYS")
+    return woocommerce_api.StoreAccess(
+        url=shop.storefront_url, consumer_key=crypto.decrypt(keys, shop.consumer_key_encrypted),
+        consumer_secret=crypto.decrypt(keys, shop.consumer_secret_encrypted),
+        timeout=extensions.config("WOO_TIMEOUT"), retries=extensions.config("WOO_RETRIES"),
+        backoff=extensions.config("WOO_BACKOFF"), user_agent=f"Aftercare/1.0 (+{extensions.config('APP_URL')})")
+
+
+def store_keys(shop: Shop, consumer_key: str, consumer_secret: str, store_url: str) -> None:
+    """Keep the REST keys encrypted; a webhook secret and a link secret are generated once."""
+    keys = extensions.config("ENCRYPTION_KEYS")
+    shop.consumer_key_encrypted = crypto.encrypt(keys, consumer_key)
+    shop.consumer_secret_encrypted = crypto.encrypt(keys, consumer_secret)
+    shop.storefront_url = store_url.rstrip("/") + "/"
+    if not shop.webhook_secret_encrypted:
+        # alphanumeric: WooCommerce runs the secret through wp_specialchars_decode (research §1.5)
+        shop.webhook_secret_encrypted = crypto.encrypt(keys, secrets.token_hex(24))
+    if not shop.link_secret_encrypted:
+        shop.link_secret_encrypted = crypto.encrypt(keys, secrets.token_urlsafe(32))
+
+
+def secret(shop: Shop, column: str) -> str | None:
+    value = getattr(shop, column)
+    return crypto.decrypt(extensions.config("ENCRYPTION_KEYS"), value) if value else None
+
+
+def options(shop: Shop) -> woocommerce.Options:
+    return woocommerce.Options(confirm_on_hold=bool(shop.confirm_on_hold), store_url=shop.storefront_url)
+
+
+# --- the order path -------------------------------------------------------------------------------
+
+def _stored_state(session: Session, shop_id: int, order_key: str, lock: bool) -> OrderState | None:
+    query = select(OrderState).where(OrderState.shop_id == shop_id, OrderState.order_key == order_key)
+    return session.scalar(query.with_for_update() if lock else query)
+
+
+def _locked_state(session: Session, shop_id: int, order_key: str) -> OrderState:
+    insert_ignore(session, OrderState, {"shop_id": shop_id, "order_key": order_key, "state": {},
+                                        "updated_at": utcnow()})
+    row = _stored_state(session, shop_id, order_key, lock=True)
+    assert row is not None
+    return row
+
+
+def fetch_extras(shop: Shop, payload: Any, previous: dict[str, Any] | None,
+                 trackings: tuple[Any, ...] | None = None) -> woocommerce.Extras:
+    """The REST reads the connector asks for; without them the events still go, with less detail."""
+    needs = woocommerce.needs(payload, previous)
+    order_id = payload.get("id")
+    reads = {"refunds": needs.refunds, "fulfillments": needs.fulfillments}
+    found: dict[str, Any] = {"trackings": trackings}
+    for name, wanted in reads.items():
+        if wanted:
+            found[name] = _read_list(shop, f"orders/{order_id}/{name}")
+    return woocommerce.Extras(**found)
+
+
+def _read_list(shop: Shop, endpoint: str) -> tuple[Any, ...] | None:
+    try:
+        items = woocommerce_api.get(access(shop), endpoint)
+    except (ConnectorError, StoreNotConnected) as exc:
+        log.info("shop %s: %s not read (%s); going on without it", shop.id, endpoint, exc)
+        return None
+    return tuple(items) if isinstance(items, list) else None
+
+
+def order_events(session: Session, shop: Shop, topic: str, payload: Any,
+                 trackings: tuple[Any, ...] | None = None) -> list[Event]:
+    """Diff the body against the stored state of its order; store the new state; the events."""
+    order_key = str(payload.get("id")) if isinstance(payload, dict) else ""
+    if not order_key:
+        return woocommerce.normalize(topic, payload).events  # raises MalformedPayload
+    stored = _stored_state(session, shop.id, order_key, lock=False)
+    extras = fetch_extras(shop, payload, (stored.state or None) if stored else None, trackings)
+    row = _locked_state(session, shop.id, order_key)
+    result = woocommerce.normalize(topic, payload, row.state or None, options(shop), extras)
+    if result.state is not None:
+        row.state, row.updated_at = result.state, utcnow()
+    return result.events
+
+
+def delivery_events(session: Session, shop: Shop, delivery: Delivery, payload: Any) -> list[Event]:
+    return order_events(session, shop, delivery.topic, payload)
+
+
+def apply_order(shop_id: int, payload: Any, trackings: tuple[Any, ...] | None = None) -> list[int]:
+    """An order read from the REST API, through the same path as a webhook's (the poller, a parent fetch)."""
+    with extensions.db().session() as session:
+        shop = session.get(Shop, shop_id)
+        events = order_events(session, shop, "order.updated", payload, trackings)
+        message_ids = planning.apply_events(session, shop, None, events, planning.HANDLERS)
+    enqueue_messages(message_ids)
+    return message_ids
+
+
+def fetch_order(shop_id: int, order_id: str) -> bool:
+    """Read one order and apply it (a refund or shipment whose order is not stored yet)."""
+    with extensions.db().session() as session:
+        shop = session.get(Shop, shop_id)
+        try:
+            payload = woocommerce_api.get(access(shop), f"orders/{order_id}")
+        except (ConnectorError, StoreNotConnected) as exc:
+            log.info("shop %s: order %s could not be fetched: %s", shop_id, order_id, exc)
+            return False
+    apply_order(shop_id, payload)
+    return True
+
+
+# --- facts and webhooks ---------------------------------------------------------------------------
+
+def read_facts(shop: Shop) -> dict[str, Any]:
+    """Currency and language (system status), name and time zone (the site index), policy pages."""
+    store = access(shop)
+    status = woocommerce_api.get(store, "system_status")
+    index = woocommerce_api.public_get(store, "")
+    pages = woocommerce_api.public_get(store, "wp/v2/pages", {"slug": ",".join(POLICY_PAGES),
+                                                              "_fields": "slug,link"})
+    return {
+        "currency": (status.get("settings") or {}).get("currency"),
+        "locale": ((status.get("environment") or {}).get("language") or "").replace("_", "-") or None,
+        "name": index.get("name"),
+        "timezone": index.get("timezone_string") or None,
+        "help_links": {POLICY_PAGES[p["slug"]]: p["link"] for p in pages if p.get("slug") in POLICY_PAGES},
+    }
+
+
+def apply_facts(shop: Shop, facts: dict[str, Any]) -> None:
+    for name in ("currency", "locale", "name", "timezone"):
+        if facts.get(name):
+            setattr(shop, name, facts[name])
+    shop.help_links = {**facts.get("help_links", {}), **(shop.help_links or {})}
+
+
+def ensure_webhooks(shop: Shop) -> dict[str, int]:
+    """Each topic's webhook exists, points at this app, carries our secret and is active."""
+    store, address = access(shop), webhook_address(shop.id)
+    existing = {hook["topic"]: hook for page in woocommerce_api.pages(store, "webhooks", {"status": "all"})
+                for hook in page if hook.get("delivery_url") == address}
+    ids = {}
+    for topic in WEBHOOK_TOPICS:
+        ids[topic] = _ensure_webhook(shop, store, topic, existing.get(topic), address)
+    return ids
+
+
+def _ensure_webhook(shop: Shop, store: woocommerce_api.StoreAccess, topic: str, hook: dict[str, Any] | None,
+                    address: str) -> int:
+    if hook is None:
+        created = woocommerce_api.post(store, "webhooks", {
+            "name": f"Aftercare {topic}", "topic": topic, "delivery_url": address,
+            "secret": secret(shop, "webhook_secret_encrypted"), "status": "active"})
+        log.info("shop %s: webhook %s created for %s", shop.id, created.get("id"), topic)
+        return int(created["id"])
+    if hook.get("status") != "active":
+        # WooCommerce disables a webhook after repeated failed deliveries and never retries (research §1.7)
+        woocommerce_api.put(store, f"webhooks/{hook['id']}", {"status": "active"})
+        log.info("shop %s: webhook %s (%s) was %s; re-enabled", shop.id, hook["id"], topic, hook.get("status"))
+    return int(hook["id"])
+
+
+def setup(shop_id: int) -> str:
+    """RQ job after a connection: read the store's facts, create the webhooks."""
+    with extensions.db().session() as session:
+        shop = session.get(Shop, shop_id)
+        apply_facts(shop, read_facts(shop))
+        shop.webhook_ids = ensure_webhooks(shop)
+        shop.reconcile_error = None
+    log.info("shop %s: WooCommerce store set up", shop_id)
+    return "set up"
+
+
+def remove_webhooks(shop: Shop) -> int:
+    """Delete the store's Aftercare webhooks; what could not be deleted is logged and left."""
+    removed = 0
+    for topic, hook_id in (shop.webhook_ids or {}).items():
+        try:
+            woocommerce_api.delete(access(shop), f"webhooks/{hook_id}", {"force": "true"})
+            removed += 1
+        except (ConnectorError, StoreNotConnected) as exc:
+            log.warning("shop %s: webhook %s (%s) not removed: %s", shop.id, hook_id, topic, exc)
+    return removed

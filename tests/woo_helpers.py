@@ -1,0 +1,120 @@
+"""Helpers for WooCommerce tests: a connected store on a local REST stand-in, signed plugin requests."""
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import hashlib
+import hmac
+import json
+import time
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.conftest import FIXTURES
+from tests.fake_woocommerce import FakeWooCommerce
+from tests.helpers import drain
+
+APP_URL = "https://aftercare.test"
+PHONE = "+1 415 555 2671"
+
+
+def woo_fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / "woocommerce" / f"{name}.json").read_text())
+
+
+def gmt(offset: dt.timedelta = dt.timedelta()) -> str:
+    return (dt.datetime.now(dt.timezone.utc) + offset).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def fresh_order(name: str = "order_processing", order_id: int = 727, minutes_ago: int = 0,
+                **changes: Any) -> dict[str, Any]:
+    """A documented order body, placed and modified now (older orders are never messaged)."""
+    order = copy.deepcopy(woo_fixture(name))
+    when = gmt(-dt.timedelta(minutes=minutes_ago))
+    order.update(id=order_id, number=str(order_id), date_created_gmt=when, date_created=when,
+                 date_modified_gmt=when, date_modified=when)
+    order["billing"]["phone"] = PHONE
+    order.update(changes)
+    return order
+
+
+def later(order: dict[str, Any], seconds: int = 60, **changes: Any) -> dict[str, Any]:
+    """The same order, modified `seconds` later."""
+    changed = copy.deepcopy(order)
+    when = (dt.datetime.fromisoformat(order["date_modified_gmt"]) + dt.timedelta(seconds=seconds))
+    changed.update(date_modified_gmt=when.strftime("%Y-%m-%dT%H:%M:%S"),
+                   date_modified=when.strftime("%Y-%m-%dT%H:%M:%S"), **changes)
+    return changed
+
+
+def app_deliverer(app: Any) -> Any:
+    client = app.test_client()
+    return lambda url, headers, body: client.post(urlsplit(url).path, headers=headers, data=body).status_code
+
+
+def start_store(app: Any) -> FakeWooCommerce:
+    store = FakeWooCommerce()
+    store.deliver = app_deliverer(app)
+    app.config.update(APP_URL=APP_URL, WOO_BACKOFF=0.01, WOO_TIMEOUT=5)
+    return store
+
+
+def begin(client: Any, store: FakeWooCommerce) -> dict[str, Any]:
+    answer = client.post("/woocommerce/connect", json={
+        "store_url": store.url + "/", "return_url": store.url + "/wp-admin/admin.php?page=aftercare"})
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def callback_body(store: FakeWooCommerce, connect_id: str, **changes: Any) -> dict[str, Any]:
+    """The documented callback body (samples/woocommerce/wc-auth-callback-body.json) with this store's keys."""
+    body = {"key_id": 1, "user_id": connect_id, "consumer_key": store.consumer_key,
+            "consumer_secret": store.consumer_secret, "key_permissions": "read_write"}
+    body.update(changes)
+    return body
+
+
+def connect(app: Any, store: FakeWooCommerce) -> dict[str, Any]:
+    """The whole connection: connect, WooCommerce's callback, setup job, the plugin's claim."""
+    client = app.test_client()
+    started = begin(client, store)
+    answer = client.post("/woocommerce/auth-callback", data=json.dumps(callback_body(store, started["connect_id"])),
+                         headers={"Content-Type": "application/json;charset=UTF-8"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    drain(app)
+    claimed = client.post("/woocommerce/claim", json={"connect_id": started["connect_id"],
+                                                      "claim_secret": started["claim_secret"]})
+    assert claimed.status_code == 200, claimed.get_json()
+    return {**started, **claimed.get_json()}
+
+
+def signed_headers(shop_id: int, secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """What the plugin sends: base64 HMAC-SHA256 of "<timestamp>.<body>" with the link secret."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    mac = hmac.new(secret.encode(), f"{ts}.{body.decode()}".encode(), hashlib.sha256).digest()
+    return {"X-Aftercare-Shop": str(shop_id), "X-Aftercare-Timestamp": ts,
+            "X-Aftercare-Signature": base64.b64encode(mac).decode(), "Content-Type": "application/json"}
+
+
+def signed_post(client: Any, path: str, connection: dict[str, Any], payload: Any) -> Any:
+    body = json.dumps(payload).encode()
+    return client.post(path, data=body, headers=signed_headers(connection["shop_id"], connection["link_secret"], body))
+
+
+def admin_link(connection: dict[str, Any], nonce: str = "0123456789abcdef0123456789abcdef",
+               timestamp: int | None = None) -> str:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    message = f"admin.{connection['shop_id']}.{ts}.{nonce}"
+    mac = hmac.new(connection["link_secret"].encode(), message.encode(), hashlib.sha256).digest()
+    sig = base64.urlsafe_b64encode(mac).decode().rstrip("=")
+    return f"/woocommerce/admin?shop={connection['shop_id']}&ts={ts}&nonce={nonce}&sig={sig}"
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value))
