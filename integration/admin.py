@@ -31,6 +31,20 @@ OVERLAPS = [
     ("Shipping update", "shipping_update"), ("Out for delivery", "out_for_delivery"), ("Delivered", "delivered"),
     ("Order canceled", "order_cancelled"), ("Order refund", "refund_issued"),
 ]
+#: WooCommerce's own customer emails (WooCommerce → Settings → Emails) for the same moments.
+WOO_OVERLAPS = [
+    ("Processing order / Order on-hold", "order_confirmation"), ("Completed order", "shipping_confirmation"),
+    ("Cancelled order", "order_cancelled"), ("Refunded order", "refund_issued"),
+]
+#: per platform: its name, its own notifications that overlap, and where the merchant turns them off.
+PLATFORMS = {
+    "shopify": {"name": "Shopify", "overlaps": OVERLAPS,
+                "turn_off": "in Shopify, open Settings → Notifications → Customer notifications, choose the "
+                            "notification and turn it off (or untick \"Notify customer\" when you fulfil or refund)."},
+    "woocommerce": {"name": "WooCommerce", "overlaps": WOO_OVERLAPS,
+                    "turn_off": "in WordPress, open WooCommerce → Aftercare and tick the WooCommerce emails that "
+                                "Aftercare replaces; the plugin switches them off for you."},
+}
 
 
 @bp.get("/")
@@ -102,7 +116,9 @@ def render_home(admin: admin_auth.AdminRequest) -> Response:
         exports = [(e.id, e.request_id, e.created_at) for e in db.scalars(
             select(DataExport).where(DataExport.shop_id == admin.shop_id)
             .order_by(DataExport.created_at.desc()).limit(50))]
-    return admin_auth.page(admin, "admin/home.html", status=status, overlaps=OVERLAPS, exports=exports)
+    platform = PLATFORMS[shop.platform]
+    return admin_auth.page(admin, "admin/home.html", status=status, platform=platform,
+                           overlaps=platform["overlaps"], exports=exports)
 
 
 def shop_status(db: Any, shop: Shop) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from integration import admin_auth, extensions
-from integration.admin import OVERLAPS
+from integration.admin import OVERLAPS, WOO_OVERLAPS
 from integration.db import utcnow
 from integration.models import Message, Order, Shop, TemplateVersion
 from notifications import channels, rendering, samples, sms, templates_store
@@ -27,7 +27,8 @@ LABELS = {
     "refund_issued": "Refund issued",
 }
 #: the platform's own customer notification for the same moment (shoppers would get two).
-PLATFORM_OWN = {"shopify": {kind: label for label, kind in OVERLAPS}}
+PLATFORM_OWN = {"shopify": {kind: label for label, kind in OVERLAPS},
+                "woocommerce": {kind: label for label, kind in WOO_OVERLAPS}}
 COUNTED = ("sent", "failed", "suppressed", "held", "unknown")
 
 

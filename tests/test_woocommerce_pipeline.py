@@ -150,7 +150,10 @@ def test_an_unreachable_store_is_shown_to_the_merchant_and_the_cursor_stays(
     client = app.test_client()
     from tests.woo_helpers import admin_link
     client.get(admin_link(connection))
-    assert "Your store could not be reached" in client.get("/admin").get_data(as_text=True)
+    home = client.get("/admin").get_data(as_text=True)
+    assert "Your store could not be reached" in home
+    assert "WooCommerce sends its own customer notifications" in home and "Completed order" in home
+    assert "Shopify sends" not in home and "protected customer data" not in home
 
     store.down = False
     store.failures = [429, 503]  # busy for two answers, then fine: retried, not reported
