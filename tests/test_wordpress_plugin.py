@@ -78,3 +78,14 @@ def test_request_signature_matches_python(php: str, body: str) -> None:
     expected = base64.b64encode(_hmac(b"1767225600." + body.encode())).decode()
     assert headers == {"Content-Type": "application/json", "X-Aftercare-Shop": "42",
                        "X-Aftercare-Timestamp": "1767225600", "X-Aftercare-Signature": expected}
+
+
+def test_service_url_defaults_to_the_wp_config_constant(php: str) -> None:
+    code = ("define('ABSPATH', 'tests/'); define('AFTERCARE_APP_URL', 'https://configured.example/');"
+            " require 'tests/stubs/wordpress.php'; wpstub_reset();"
+            " require 'aftercare-for-woocommerce/aftercare-for-woocommerce.php';"
+            " echo json_encode([Aftercare_Options::app_url(), (update_option('aftercare_app_url', 'https://saved.example')"
+            " ? Aftercare_Options::app_url() : null)]);")
+    result = _run(php, "-r", code)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout) == ["https://configured.example", "https://saved.example"]

@@ -104,7 +104,9 @@ function requests(): array {
 /** Renders the settings page as WordPress does: load-<hook>, then the page callback. */
 function settings_page( array $query = array() ): string {
 	$_GET = array( 'page' => 'aftercare' ) + $query;
-	do_action( 'admin_menu' );
+	if ( array() === $GLOBALS['wpstub']['menu'] ) {
+		do_action( 'admin_menu' ); // Once, as in a request; later calls are further requests.
+	}
 	$menu = $GLOBALS['wpstub']['menu'][0];
 	do_action( 'load-woocommerce_page_aftercare' );
 	return capture( $menu['callback'] );

@@ -85,3 +85,16 @@ function test_disconnect_without_the_right_nonce_or_capability_changes_nothing()
 	assert_same( array(), requests() );
 	assert_same( array(), $GLOBALS['wpdb']->deleted );
 }
+
+function test_disconnect_accepts_an_empty_204_answer_as_confirmed() {
+	connect_store();
+	wpstub_respond( 204, '' );
+	assert_contains( 'aftercare_notice=disconnected', disconnect_with( array( 'aftercare_confirm' => '1' ) ) );
+	assert_not_contains( 'offline', $GLOBALS['wpstub']['redirects'][0] );
+}
+
+function test_a_success_answer_that_is_not_json_counts_as_unreachable() {
+	connect_store();
+	wpstub_respond( 200, '<html>captive portal</html>' );
+	assert_contains( 'aftercare_notice=disconnected_offline', disconnect_with( array( 'aftercare_confirm' => '1' ) ) );
+}

@@ -91,3 +91,13 @@ function test_claim_answer_app_url_must_be_https_to_replace_the_configured_one()
 	settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
 	assert_same( TEST_APP, get_option( 'aftercare_app_url' ) );
 }
+
+function test_array_valued_query_arguments_are_ignored() {
+	update_option( 'aftercare_app_url', TEST_APP );
+	update_option( 'aftercare_pending', array( 'connect_id' => 'c0ffee', 'claim_secret' => 'claim-secret-xyz' ), false );
+	$html = settings_page( array( 'success' => array( '1' ), 'user_id' => array( 'c0ffee' ), 'aftercare_notice' => array( 'url_saved' ) ) );
+	assert_same( array(), requests(), 'no claim' );
+	assert_contains( 'does not belong to the connection started here', $html );
+	$html = settings_page( array( 'success' => array( '1' ), 'user_id' => 'c0ffee' ) );
+	assert_contains( 'WooCommerce access was not granted', $html, 'only the string "1" means granted' );
+}

@@ -99,15 +99,16 @@ class Aftercare_Client {
 	 *
 	 * @param array|WP_Error $response What wp_remote_* returned.
 	 * @return array{status: int, data: array}
-	 * @throws Aftercare_Service_Unreachable When the request failed or the body is not a JSON object.
+	 * @throws Aftercare_Service_Unreachable When the request failed or a success body is not JSON (an empty one is fine).
 	 */
 	private static function decode( $response ): array {
 		if ( is_wp_error( $response ) ) {
 			throw new Aftercare_Service_Unreachable( esc_html( $response->get_error_message() ) );
 		}
 		$status = (int) wp_remote_retrieve_response_code( $response );
-		$data   = json_decode( (string) wp_remote_retrieve_body( $response ), true );
-		if ( $status >= 200 && $status < 300 && ! is_array( $data ) ) {
+		$body   = trim( (string) wp_remote_retrieve_body( $response ) );
+		$data   = json_decode( $body, true );
+		if ( $status >= 200 && $status < 300 && '' !== $body && ! is_array( $data ) ) {
 			throw new Aftercare_Service_Unreachable( 'The Aftercare service did not answer with JSON.' );
 		}
 		return array(

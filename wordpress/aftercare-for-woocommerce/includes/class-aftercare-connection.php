@@ -121,11 +121,11 @@ class Aftercare_Connection {
 			return '';
 		}
 		$pending = Aftercare_Options::pending();
-		$user_id = sanitize_text_field( wp_unslash( (string) ( $query['user_id'] ?? '' ) ) );
+		$user_id = is_string( $query['user_id'] ?? null ) ? sanitize_text_field( wp_unslash( $query['user_id'] ) ) : '';
 		if ( null === $pending || ! hash_equals( $pending['connect_id'], $user_id ) ) {
 			return Aftercare_Options::is_connected() ? 'connected' : 'connect_mismatch';
 		}
-		if ( '1' !== (string) $query['success'] ) {
+		if ( '1' !== $query['success'] ) {
 			delete_option( Aftercare_Options::PENDING );
 			return 'access_denied';
 		}

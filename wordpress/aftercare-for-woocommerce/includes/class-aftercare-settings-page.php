@@ -66,7 +66,7 @@ class Aftercare_Settings_Page {
 		}
 		// phpcs:disable WordPress.Security.NonceVerification.Recommended -- the return from WooCommerce is matched against the pending connect_id; a notice code only selects fixed text.
 		$this->notice = $this->connection->finish( $_GET );
-		if ( '' === $this->notice && isset( $_GET['aftercare_notice'] ) ) {
+		if ( '' === $this->notice && isset( $_GET['aftercare_notice'] ) && is_string( $_GET['aftercare_notice'] ) ) {
 			$this->notice = sanitize_key( wp_unslash( $_GET['aftercare_notice'] ) );
 		}
 		// phpcs:enable
