@@ -1,0 +1,91 @@
+"""The WordPress plugin: every PHP file lints, the PHP tests pass, and its signatures match Python's."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_service
+
+WORDPRESS = Path(__file__).resolve().parent.parent / "wordpress"
+PLUGIN = WORDPRESS / "aftercare-for-woocommerce"
+SECRET = "s3cret/with+odd=chars-ünïcode"
+
+
+@pytest.fixture(scope="module")
+def php() -> str:
+    found = shutil.which("php")
+    if found is None:
+        require_service("PHP CLI (apt-get install php-cli)")
+    return str(found)
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=WORDPRESS)
+
+
+def test_every_php_file_lints(php: str) -> None:
+    files = sorted(WORDPRESS.rglob("*.php"))
+    assert len(files) > 10
+    for path in files:
+        result = _run(php, "-l", str(path))
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_plugin_file_stops_when_loaded_outside_wordpress(php: str) -> None:
+    for path in sorted(PLUGIN.rglob("*.php")):
+        result = _run(php, str(path))
+        assert result.returncode == 0 and result.stdout == "", f"{path}: {result.stdout}{result.stderr}"
+
+
+def test_php_tests_pass(php: str) -> None:
+    result = _run(php, str(WORDPRESS / "tests" / "run.php"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " 0 failed" in result.stdout
+
+
+def _php_signer(php: str, code: str, **inputs: object) -> object:
+    """Runs `code` with the plugin's signing class loaded and $in = the inputs, passed as JSON (no quoting)."""
+    prelude = f"define('ABSPATH', '/'); require '{PLUGIN}/includes/class-aftercare-signer.php'; $in = json_decode($argv[1], true);"
+    result = _run(php, "-r", prelude + code, "--", json.dumps({"secret": SECRET, **inputs}))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def _hmac(message: bytes) -> bytes:
+    return hmac.new(SECRET.encode(), message, hashlib.sha256).digest()
+
+
+@pytest.mark.parametrize(("shop_id", "ts", "nonce"), [(42, 1767225600, "0123456789abcdef0123456789abcdef"),
+                                                      (7, 1700000001, "ffffffffffffffffffffffffffffff00")])
+def test_admin_link_signature_matches_python(php: str, shop_id: int, ts: int, nonce: str) -> None:
+    link = _php_signer(php, "echo json_encode(Aftercare_Signer::admin_link('https://app.example', $in['shop'],"
+                            " $in['secret'], $in['ts'], $in['nonce']));", shop=shop_id, ts=ts, nonce=nonce)
+    expected_sig = base64.urlsafe_b64encode(_hmac(f"admin.{shop_id}.{ts}.{nonce}".encode())).decode().rstrip("=")
+    assert link == f"https://app.example/woocommerce/admin?shop={shop_id}&ts={ts}&nonce={nonce}&sig={expected_sig}"
+
+
+@pytest.mark.parametrize("body", ["{}", '{"email":"shopper@example.com","page":2}', '{"x":"ü\\/"}'])
+def test_request_signature_matches_python(php: str, body: str) -> None:
+    headers = _php_signer(php, "echo json_encode(Aftercare_Signer::request_headers(42, $in['secret'], 1767225600,"
+                               " $in['body']));", body=body)
+    expected = base64.b64encode(_hmac(b"1767225600." + body.encode())).decode()
+    assert headers == {"Content-Type": "application/json", "X-Aftercare-Shop": "42",
+                       "X-Aftercare-Timestamp": "1767225600", "X-Aftercare-Signature": expected}
+
+
+def test_service_url_defaults_to_the_wp_config_constant(php: str) -> None:
+    code = ("define('ABSPATH', 'tests/'); define('AFTERCARE_APP_URL', 'https://configured.example/');"
+            " require 'tests/stubs/wordpress.php'; wpstub_reset();"
+            " require 'aftercare-for-woocommerce/aftercare-for-woocommerce.php';"
+            " echo json_encode([Aftercare_Options::app_url(), (update_option('aftercare_app_url', 'https://saved.example')"
+            " ? Aftercare_Options::app_url() : null)]);")
+    result = _run(php, "-r", code)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout) == ["https://configured.example", "https://saved.example"]

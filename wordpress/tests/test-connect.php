@@ -1,0 +1,181 @@
+<?php
+/**
+ * Connecting: the Connect button, the return from WooCommerce and the claim.
+ *
+ * @package Aftercare\Tests
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+const AUTHORIZE_URL = 'https://shop.example/wc-auth/v1/authorize?app_name=Aftercare&scope=read_write&user_id=c0ffee&return_url=x&callback_url=y';
+
+function started_answer( array $overrides = array() ): array {
+	return $overrides + array(
+		'authorize_url' => AUTHORIZE_URL,
+		'connect_id'    => 'c0ffee',
+		'claim_secret'  => 'claim-secret-xyz',
+	);
+}
+
+function test_connect_posts_the_store_and_return_url_and_redirects_to_woocommerce() {
+	update_option( 'aftercare_app_url', TEST_APP . '/' );
+	wpstub_respond( 200, started_answer() );
+	post_form( 'aftercare_connect' );
+	$location = redirect_of( function () {
+		admin_post( 'aftercare_connect' );
+	} );
+	assert_same( AUTHORIZE_URL, $location, 'redirected to the store authorize URL' );
+	$request = requests()[0];
+	assert_same( 'POST', $request['method'] );
+	assert_same( TEST_APP . '/woocommerce/connect', $request['url'] );
+	assert_same( array( 'store_url' => 'https://shop.example/', 'return_url' => 'https://shop.example/wp-admin/admin.php?page=aftercare' ), json_decode( $request['args']['body'], true ) );
+	assert_same( 'application/json', $request['args']['headers']['Content-Type'] );
+	assert_same( 15, $request['args']['timeout'] );
+	assert_same( true, $request['args']['reject_unsafe_urls'], 'private addresses refused' );
+	assert_same( array( 'connect_id' => 'c0ffee', 'claim_secret' => 'claim-secret-xyz' ), get_option( 'aftercare_pending' ) );
+	assert_same( false, $GLOBALS['wpstub']['autoload']['aftercare_pending'], 'pending not autoloaded' );
+}
+
+function test_connect_refuses_an_authorize_url_outside_the_store() {
+	update_option( 'aftercare_app_url', TEST_APP );
+	foreach ( array( 'https://evil.example/wc-auth/v1/authorize', 'https://shop.example.evil.example/wc-auth/v1/authorize', 'javascript:alert(1)' ) as $url ) {
+		wpstub_respond( 200, started_answer( array( 'authorize_url' => $url ) ) );
+		post_form( 'aftercare_connect' );
+		$location = redirect_of( function () {
+			admin_post( 'aftercare_connect' );
+		} );
+		assert_same( 'https://shop.example/wp-admin/admin.php?page=aftercare&aftercare_notice=connect_failed', $location, $url );
+		assert_same( false, get_option( 'aftercare_pending' ), 'nothing pending' );
+	}
+}
+
+function test_connect_reports_an_unreachable_service_and_a_non_https_url() {
+	update_option( 'aftercare_app_url', TEST_APP );
+	wpstub_respond( null, 'cURL error 28' );
+	post_form( 'aftercare_connect' );
+	$location = redirect_of( function () {
+		admin_post( 'aftercare_connect' );
+	} );
+	assert_contains( 'aftercare_notice=service_unreachable', $location );
+	update_option( 'aftercare_app_url', 'http://app.aftercare.example' );
+	$location = redirect_of( function () {
+		admin_post( 'aftercare_connect' );
+	} );
+	assert_contains( 'aftercare_notice=url_not_https', $location );
+	assert_same( 1, count( requests() ), 'no request to a plain http URL' );
+}
+
+function refused_connect( ?string $nonce, bool $can_manage ): WPStub_Die {
+	$GLOBALS['wpstub']['caps']['manage_woocommerce'] = $can_manage;
+	post_form( 'aftercare_connect', array(), $nonce );
+	$end = halts( function () {
+		admin_post( 'aftercare_connect' );
+	} );
+	assert_true( $end instanceof WPStub_Die, 'refused with wp_die()' );
+	return $end;
+}
+
+function test_connect_without_the_right_nonce_or_capability_is_refused_and_changes_nothing() {
+	$cases = array(
+		array( '', true ),
+		array( 'wrong-nonce', true ),
+		array( wp_create_nonce( 'aftercare_disconnect' ), true ),
+		array( null, false ),
+	);
+	update_option( 'aftercare_app_url', TEST_APP );
+	foreach ( $cases as list( $nonce, $can_manage ) ) {
+		$before = options();
+		$end    = refused_connect( $nonce, $can_manage );
+		assert_same( 403, $end->status, 'status 403' );
+		assert_same( array(), requests(), 'no request' );
+		assert_same( $before, options(), 'options unchanged' );
+	}
+}
+
+function start_pending(): void {
+	update_option( 'aftercare_app_url', TEST_APP );
+	update_option( 'aftercare_pending', array( 'connect_id' => 'c0ffee', 'claim_secret' => 'claim-secret-xyz' ), false );
+}
+
+function test_return_from_woocommerce_claims_and_stores_the_connection() {
+	start_pending();
+	wpstub_respond( 200, array( 'shop_id' => 42, 'link_secret' => TEST_SECRET, 'key_id' => 7, 'app_url' => TEST_APP ) );
+	$html = settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
+	$claim = requests()[0];
+	assert_same( TEST_APP . '/woocommerce/claim', $claim['url'] );
+	assert_same( array( 'connect_id' => 'c0ffee', 'claim_secret' => 'claim-secret-xyz' ), json_decode( $claim['args']['body'], true ) );
+	assert_same( 42, get_option( 'aftercare_shop_id' ) );
+	assert_same( TEST_SECRET, get_option( 'aftercare_link_secret' ) );
+	assert_same( false, $GLOBALS['wpstub']['autoload']['aftercare_link_secret'], 'secret not autoloaded' );
+	assert_same( 7, get_option( 'aftercare_key_id' ) );
+	assert_same( false, get_option( 'aftercare_pending' ), 'pending cleared' );
+	assert_contains( 'Your store is connected to Aftercare.', $html );
+	assert_not_contains( TEST_SECRET, $html, 'secret not on the page' );
+}
+
+function test_claim_retries_three_times_on_409_then_says_still_connecting() {
+	start_pending();
+	wpstub_respond( 409, array( 'error' => 'callback not received' ) );
+	wpstub_respond( 409, array( 'error' => 'callback not received' ) );
+	wpstub_respond( 409, array( 'error' => 'callback not received' ) );
+	wpstub_respond( 200, array( 'shop_id' => 42, 'link_secret' => TEST_SECRET, 'key_id' => 7 ) );
+	$started = microtime( true );
+	$html    = settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
+	assert_true( microtime( true ) - $started >= 2.0, 'waits a second between tries' );
+	assert_same( 3, count( requests() ), 'three tries' );
+	assert_contains( 'Still connecting', $html );
+	assert_contains( 'Reload this page in a minute', $html );
+	assert_same( false, get_option( 'aftercare_shop_id' ), 'not connected yet' );
+	assert_true( null !== Aftercare_Options::pending(), 'pending kept for the reload' );
+	settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
+	assert_same( 42, get_option( 'aftercare_shop_id' ), 'the reload claims it' );
+}
+
+function test_claim_after_one_409_succeeds_on_the_second_try() {
+	start_pending();
+	wpstub_respond( 409, array() );
+	wpstub_respond( 200, array( 'shop_id' => 42, 'link_secret' => TEST_SECRET, 'key_id' => 7 ) );
+	settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
+	assert_same( 2, count( requests() ) );
+	assert_true( Aftercare_Options::is_connected(), 'connected' );
+}
+
+function test_claim_404_means_expired_and_starts_over() {
+	start_pending();
+	wpstub_respond( 404, array( 'error' => 'unknown connect_id' ) );
+	$html = settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
+	assert_contains( 'That connection attempt expired. Please connect again.', $html );
+	assert_same( false, get_option( 'aftercare_pending' ), 'pending dropped' );
+	assert_contains( 'name="action" value="aftercare_connect"', $html, 'Connect button shown again' );
+}
+
+function test_access_denied_in_woocommerce_is_reported() {
+	start_pending();
+	$html = settings_page( array( 'success' => '0', 'user_id' => 'c0ffee' ) );
+	assert_contains( 'WooCommerce access was not granted', $html );
+	assert_same( array(), requests(), 'no claim' );
+	assert_same( false, get_option( 'aftercare_pending' ) );
+}
+
+function test_a_return_for_another_connect_id_claims_nothing() {
+	start_pending();
+	$html = settings_page( array( 'success' => '1', 'user_id' => 'not-mine' ) );
+	assert_same( array(), requests(), 'no claim' );
+	assert_contains( 'does not belong to the connection started here', $html );
+	assert_true( null !== Aftercare_Options::pending(), 'the real pending connection survives' );
+}
+
+function test_a_claim_answer_without_a_secret_connects_nothing() {
+	start_pending();
+	wpstub_respond( 200, array( 'shop_id' => 42, 'key_id' => 7 ) );
+	settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
+	assert_same( false, Aftercare_Options::is_connected() );
+}
+
+function test_a_user_without_the_capability_claims_nothing() {
+	start_pending();
+	$GLOBALS['wpstub']['caps']['manage_woocommerce'] = false;
+	$html = settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
+	assert_same( '', $html );
+	assert_same( array(), requests() );
+}
