@@ -172,3 +172,14 @@ def test_shop_add_woocommerce_prints_the_id_and_the_webhook_address(app: Any) ->
     assert (shop.platform, shop.domain, shop.storefront_url) == ("woocommerce", "shop.example.com/store",
                                                                   "https://Shop.Example.com/store/")
 
+
+
+def test_the_plugin_downloads_as_an_installable_zip(app: Any) -> None:
+    import io
+    import zipfile
+
+    answer = app.test_client().get("/woocommerce/plugin.zip")
+    assert answer.status_code == 200 and answer.mimetype == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(answer.data)).namelist()
+    assert "aftercare-for-woocommerce/aftercare-for-woocommerce.php" in names
+    assert all(name.startswith("aftercare-for-woocommerce/") for name in names)
