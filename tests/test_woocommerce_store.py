@@ -183,3 +183,35 @@ def test_the_plugin_downloads_as_an_installable_zip(app: Any) -> None:
     names = zipfile.ZipFile(io.BytesIO(answer.data)).namelist()
     assert "aftercare-for-woocommerce/aftercare-for-woocommerce.php" in names
     assert all(name.startswith("aftercare-for-woocommerce/") for name in names)
+
+
+def _php(code: str, **inputs: Any) -> Any:
+    """Run `code` with the plugin's own signing class loaded and $in = the inputs (JSON)."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import require_service
+    from tests.test_wordpress_plugin import PLUGIN
+
+    if shutil.which("php") is None:
+        require_service("PHP CLI (apt-get install php-cli)")
+    prelude = f"define('ABSPATH', '/'); require '{PLUGIN}/includes/class-aftercare-signer.php'; $in = json_decode($argv[1], true);"
+    done = subprocess.run(["php", "-r", prelude + code, "--", json.dumps(inputs)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_what_the_plugin_signs_the_service_accepts(app: Any, store: FakeWooCommerce) -> None:
+    connection = connect(app, store)
+    link = _php("echo json_encode(Aftercare_Signer::admin_link($in['app'], $in['shop'], $in['secret'], time(), "
+                "Aftercare_Signer::new_nonce()));", app=APP_URL, shop=connection["shop_id"],
+                secret=connection["link_secret"])
+    assert link.startswith(f"{APP_URL}/woocommerce/admin?")
+    client = app.test_client()
+    assert client.get(link.removeprefix(APP_URL)).status_code == 302
+    body = json.dumps({"email": "john.doe@example.com", "page": 1})
+    headers = _php("echo json_encode(Aftercare_Signer::request_headers($in['shop'], $in['secret'], time(), $in['body']));",
+                   shop=connection["shop_id"], secret=connection["link_secret"], body=body)
+    answer = client.post("/woocommerce/privacy/export", data=body, headers=headers)
+    assert answer.status_code == 200 and answer.get_json() == {"data": [], "done": True}
