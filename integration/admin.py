@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from shopify_app import app_home_patch_id_token, verify_app_home_req
 from sqlalchemy import func, select
 
-from integration import admin_auth, extensions, shop_facts, shopify_tokens
+from integration import admin_auth, extensions, help_metafield, shop_facts, shopify_tokens
 from integration.db import utcnow
 from integration.models import DataExport, Delivery, Message, Shop
 
@@ -70,6 +70,7 @@ def install_if_needed(domain: str, id_token: Any) -> int:
         shop = shopify_tokens.exchange(db, current_app.config, id_token, current_app.config.get("SHOPIFY_HTTP_CLIENT"))
         shop_id = shop.id
     extensions.queue("aftercare-maintenance").enqueue(shop_facts.refresh, shop_id, job_timeout=120)
+    help_metafield.resync(shop_id)
     return shop_id
 
 

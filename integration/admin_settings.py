@@ -16,7 +16,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from integration import admin_auth, extensions
+from integration import admin_auth, extensions, help_metafield
 from integration.models import Shop
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,7 @@ def store_settings(shop_id: int, values: dict[str, Any]) -> dict[str, Any]:
         for name, value in values.items():
             setattr(shop, name, value)
     log.info("shop %s: settings saved", shop_id)
+    help_metafield.enqueue_sync(shop_id)
     return load_settings(shop_id)
 
 

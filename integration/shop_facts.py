@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from connectors import shopify_api
 from connectors.events import ShopUpdated
-from integration import extensions, shopify_tokens
+from integration import extensions, help_metafield, shopify_tokens
 from integration.models import Shop
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ def refresh(shop_id: int, http_client: Any = None) -> str:
     with database.session() as session:
         apply(session.get(Shop, shop_id), shopify_api.shop_facts(data))
     log.info("shop %s: facts refreshed", shop_id)
+    help_metafield.enqueue_sync(shop_id)
     return "refreshed"
 
 
@@ -58,6 +59,7 @@ def refresh_all() -> int:
 def on_shop_updated(session: Session, shop: Shop, event: ShopUpdated) -> list[Any]:
     """`shop/update`: the webhook carries the facts (not the policies)."""
     apply(shop, event.facts)
+    help_metafield.enqueue_after_commit(session, shop.id)
     return []
 
 

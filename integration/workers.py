@@ -15,7 +15,7 @@ from flask import current_app
 from rq import SimpleWorker
 from rq.exceptions import DuplicateJobError
 
-from integration import extensions, maintenance, reconcile, shop_facts
+from integration import extensions, help_metafield, maintenance, reconcile, shop_facts
 
 log = logging.getLogger(__name__)
 MAINTENANCE = "aftercare-maintenance"
@@ -39,6 +39,7 @@ PERIODIC = {
     "delays": (900, maintenance.detect_delays),
     "retention": (3600, maintenance.prune),
     "shop-facts": (86400, shop_facts.refresh_all),
+    "help-metafield": (help_metafield.PERIOD, help_metafield.sync_all),
 }
 
 

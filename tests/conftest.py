@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from redis import Redis
 from redis.exceptions import RedisError
@@ -156,8 +157,16 @@ def clean_redis(redis_url: str) -> str:
     return redis_url
 
 
+class NoShopifyNetwork(httpx.BaseTransport):
+    """The app's default Shopify client in tests: jobs a test drains never reach the real Shopify."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("tests make no calls to the real Shopify", request=request)
+
+
 def app_overrides(database_url: str, redis_url: str, **extra: Any) -> dict[str, Any]:
     return {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SHOPIFY_API_SECRET": SECRET,
+            "SHOPIFY_HTTP_CLIENT": httpx.Client(transport=NoShopifyNetwork()),
             "SHOPIFY_API_SECRET_PREVIOUS": OLD_SECRET, "SHOPIFY_API_KEY": "test-client-id",
             "SEND_BACKOFF_BASE": 1, "PARENT_WAIT_BASE": 1, "SWEEP_GRACE_SECONDS": 0,
             "MAIL_FROM": "orders@aftercare-test.example", "APP_URL": "http://aftercare.test", **extra}

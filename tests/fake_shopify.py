@@ -31,6 +31,9 @@ class FakeShopify:
         self.graphql_answers: list[tuple[int, dict[str, Any]]] = []
         self.orders: list[dict[str, Any]] = []
         self.revoked: set[str] = set()
+        self.shop_gid = SHOP_GID
+        self.metafields: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.metafield_definitions: dict[tuple[str, str], str] = {}
         self.http = JsonServer(self._handle)
         self.port = self.http.port
 
@@ -73,7 +76,37 @@ class FakeShopify:
             return 200, orders_answer(self.orders, variables)
         if "order(id:" in query:
             return 200, order_answer(self.orders, variables)
+        if "metafieldsSet(" in query:
+            return 200, self._metafields_set(variables)
+        if "shop { id }" in query:
+            return 200, {"data": {"shop": {"id": self.shop_gid}}, "extensions": COST}
         return 500, {"errors": "no answer"}
+
+    def _metafields_set(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """metafieldsSet as documented: atomic; non-null inputs checked by GraphQL, the rest as userErrors."""
+        inputs = variables.get("metafields")
+        invalid = variables_error(inputs)
+        if invalid:
+            return {"errors": [{"message": invalid, "extensions": {"code": "INVALID_VARIABLE"}}]}
+        errors = [e for i, m in enumerate(inputs) for e in metafield_errors(i, m, self.shop_gid,
+                                                                             self.metafield_definitions)]
+        if len(inputs) > 25:
+            errors.append({"field": ["metafields"], "message": "Exceeded the maximum metafields input limit of 25.",
+                           "code": "LESS_THAN_OR_EQUAL_TO", "elementIndex": None})
+        written = [] if errors else [self._store_metafield(m) for m in inputs]
+        return {"data": {"metafieldsSet": {"metafields": written, "userErrors": errors}}, "extensions": COST}
+
+    def _store_metafield(self, given: dict[str, Any]) -> dict[str, Any]:
+        namespace = resolve_namespace(given.get("namespace"))
+        key = (given["ownerId"], namespace, given["key"])
+        stored = self.metafields.setdefault(key, {"id": f"gid://shopify/Metafield/{len(self.metafields) + 1}"})
+        stored.update(type=given.get("type") or self.metafield_definitions[(namespace, given["key"])],
+                      value=given["value"], writes=stored.get("writes", 0) + 1)
+        return {"id": stored["id"], "namespace": namespace, "key": given["key"]}
+
+    def metafield(self, namespace: str, key: str) -> dict[str, Any] | None:
+        """What is stored on the shop under `namespace` (`$app` resolves) and `key`."""
+        return self.metafields.get((self.shop_gid, resolve_namespace(namespace), key))
 
     def client(self) -> httpx.Client:
         return httpx.Client(transport=ToLocal(self.port))
@@ -193,3 +226,80 @@ def order_answer(orders: list[dict[str, Any]], variables: dict[str, Any]) -> dic
 
 def _when(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# --- the GraphQL Admin API's metafieldsSet ---------------------------------------------------------
+
+#: the shop/update sample's shop, as a global id.
+SHOP_GID = "gid://shopify/Shop/548380009"
+#: the API client id that `$app` resolves to (app--{id}).
+APP_ID = "1234567"
+#: a subset of the documented metafield types, enough for the app's writes and for refusing others.
+METAFIELD_TYPES = frozenset({"json", "single_line_text_field", "multi_line_text_field", "boolean",
+                             "number_integer", "url"})
+NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def resolve_namespace(namespace: str | None) -> str:
+    """`$app` -> app--{id}, `$app:x` -> app--{id}--x (omitted: the app-reserved namespace)."""
+    if not namespace or namespace == "$app":
+        return f"app--{APP_ID}"
+    if namespace.startswith("$app:"):
+        return f"app--{APP_ID}--{namespace[5:]}"
+    return namespace
+
+
+def variables_error(inputs: Any) -> str | None:
+    """GraphQL's own check of [MetafieldsSetInput!]!: ownerId, key and value are non-null strings."""
+    if not isinstance(inputs, list):
+        return "Variable $metafields of type [MetafieldsSetInput!]! was provided invalid value"
+    for index, given in enumerate(inputs):
+        for name in ("ownerId", "key", "value"):
+            if not isinstance(given, dict) or not isinstance(given.get(name), str):
+                return (f"Variable $metafields of type [MetafieldsSetInput!]! was provided invalid value for "
+                        f"{index}.{name} (Expected value to not be null)")
+    return None
+
+
+def _user_error(index: int, field: str, message: str, code: str) -> dict[str, Any]:
+    return {"field": ["metafields", str(index), field], "message": message, "code": code, "elementIndex": index}
+
+
+def _name_errors(index: int, field: str, value: str, low: int, high: int) -> list[dict[str, Any]]:
+    if len(value) < low:
+        return [_user_error(index, field, f"is too short (minimum is {low} characters)", "TOO_SHORT")]
+    if len(value) > high:
+        return [_user_error(index, field, f"is too long (maximum is {high} characters)", "TOO_LONG")]
+    if not NAME.match(value):
+        return [_user_error(index, field, "contains one or more invalid characters", "INVALID")]
+    return []
+
+
+def _type_errors(index: int, given: dict[str, Any], defined: str | None) -> list[dict[str, Any]]:
+    kind = given.get("type")
+    if not kind and not defined:
+        return [_user_error(index, "type", "Type can't be blank", "BLANK")]
+    if kind and kind not in METAFIELD_TYPES:
+        return [_user_error(index, "type", "Type is not a supported type", "INVALID_TYPE")]
+    if kind and defined and kind != defined:
+        return [_user_error(index, "type", f"Type must be {defined} (as the definition says)", "INVALID_TYPE")]
+    if (kind or defined) == "json":
+        try:
+            json.loads(given["value"])
+        except ValueError:
+            return [_user_error(index, "value", "Value is invalid JSON", "INVALID_VALUE")]
+    return []
+
+
+def metafield_errors(index: int, given: dict[str, Any], shop_gid: str,
+                     definitions: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
+    """The userErrors of one MetafieldsSetInput (key 2-64, namespace 3-255 characters, type, value)."""
+    errors = []
+    if given["ownerId"] != shop_gid:
+        errors.append(_user_error(index, "ownerId", "Owner does not exist", "INVALID"))
+    namespace = given.get("namespace")
+    if namespace and not namespace.startswith("$app"):
+        errors += _name_errors(index, "namespace", namespace, 3, 255)
+    errors += _name_errors(index, "key", given["key"], 2, 64)
+    defined = definitions.get((resolve_namespace(namespace), given["key"]))
+    return errors + _type_errors(index, given, defined)

@@ -34,7 +34,8 @@ def test_first_load_installs_the_shop_and_frames_only_in_its_admin(app: Any, sho
         shop = session.query(Shop).filter_by(domain=SHOP_DOMAIN).one()
     assert shop.status == "active" and shop.access_token_expires_at is not None
     queued = Redis.from_url(app.config["REDIS_URL"]).lrange("rq:queue:aftercare-maintenance", 0, -1)
-    assert len(queued) == 1  # the shop facts refresh
+    assert len(queued) == 2  # the shop facts refresh and the help metafield's first write
+    assert queued[1] == f"help-metafield-{shop.id}".encode()
     again = app.test_client().get(home_url(id_token()), base_url="https://aftercare.test")
     assert again.status_code == 200 and len(shopify.requests) == 1  # no second exchange
 

@@ -71,7 +71,7 @@ def test_a_second_scheduler_enqueues_nothing_new(app: Any) -> None:
     with app.app_context():
         first = workers.enqueue_periodic(now=1_000_000.0)
         second = workers.enqueue_periodic(now=1_000_000.5)
-    assert sorted(first) == ["delays-1111", "reconcile-1666", "retention-277", "shop-facts-11", "sweep-66666"] and second == []
+    assert sorted(first) == ["delays-1111", "help-metafield-46", "reconcile-1666", "retention-277", "shop-facts-11", "sweep-66666"] and second == []
 
 
 def test_feedback_link_records_the_answer(app: Any, shop_id: int) -> None:
