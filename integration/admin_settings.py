@@ -26,10 +26,11 @@ bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
 PAGE_TYPES = {"product": "Product page", "cart": "Cart", "thank_you": "Thank-you page"}
 MAX_LINKS = 5
 #: default links per page type: (label, key of `Shop.help_links`).
+#: labels say what the shopper wants to do, not the policy's name.
 DEFAULT_LINKS = {
-    "product": (("Shipping", "shipping"), ("Returns", "returns")),
-    "cart": (("Shipping", "shipping"), ("Returns", "returns")),
-    "thank_you": (("Track my order", "track_order"), ("Returns", "returns"), ("Contact us", "contact")),
+    "product": (("When will it arrive?", "shipping"), ("Returns", "returns"), ("Contact us", "contact")),
+    "cart": (("Shipping costs", "shipping"), ("Returns", "returns"), ("Contact us", "contact")),
+    "thank_you": (("Track my order", "track_order"), ("Start a return", "returns"), ("Contact us", "contact")),
 }
 #: the Shop columns this page edits (besides page_links).
 SETTINGS = ("sender_name", "reply_to", "email_enabled", "sms_enabled", "sms_sender", "quiet_hours_start",
@@ -181,6 +182,9 @@ def store_settings(shop_id: int, values: dict[str, Any]) -> dict[str, Any]:
         shop = db.get(Shop, shop_id)
         for name, value in values.items():
             setattr(shop, name, value)
+    from integration import storefront  # the storefront reads these settings through its cache
+
+    storefront.forget(shop_id)
     log.info("shop %s: settings saved", shop_id)
     return load_settings(shop_id)
 

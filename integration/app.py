@@ -29,11 +29,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _blueprints(app: Flask) -> None:
-    from integration import admin, admin_activity, admin_messages, admin_settings, feedback
+    from integration import admin, admin_activity, admin_messages, admin_settings, feedback, storefront
     from webhooks import intake
 
     for blueprint in (intake.bp, health.bp, feedback.bp, admin.bp, admin_messages.bp, admin_activity.bp,
-                      admin_settings.bp):
+                      admin_settings.bp, storefront.bp):
         app.register_blueprint(blueprint)
 
 

@@ -67,6 +67,7 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "FETCH_PARENT_AFTER": int(_env("FETCH_PARENT_AFTER", 2)),
         "SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", 10)),
         "HTTP_TIMEOUT": float(_env("HTTP_TIMEOUT", 15)),
+        "STOREFRONT_CACHE_SECONDS": float(_env("STOREFRONT_CACHE_SECONDS", 10)),
     }
 
 

@@ -66,9 +66,12 @@ def with_links(kind: str, links: list[dict[str, str]]) -> dict[str, Any]:
 
 def test_default_page_links_come_from_the_policy_links() -> None:
     assert default_page_links(HELP_LINKS) == {
-        "product": [{"label": "Shipping", "url": HELP_LINKS["shipping"]}, {"label": "Returns", "url": HELP_LINKS["returns"]}],
-        "cart": [{"label": "Shipping", "url": HELP_LINKS["shipping"]}, {"label": "Returns", "url": HELP_LINKS["returns"]}],
-        "thank_you": [{"label": "Returns", "url": HELP_LINKS["returns"]}, {"label": "Contact us", "url": HELP_LINKS["contact"]}],
+        "product": [{"label": "When will it arrive?", "url": HELP_LINKS["shipping"]},
+                    {"label": "Returns", "url": HELP_LINKS["returns"]}, {"label": "Contact us", "url": HELP_LINKS["contact"]}],
+        "cart": [{"label": "Shipping costs", "url": HELP_LINKS["shipping"]},
+                 {"label": "Returns", "url": HELP_LINKS["returns"]}, {"label": "Contact us", "url": HELP_LINKS["contact"]}],
+        "thank_you": [{"label": "Start a return", "url": HELP_LINKS["returns"]},
+                      {"label": "Contact us", "url": HELP_LINKS["contact"]}],
     }
 
 
