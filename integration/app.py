@@ -35,6 +35,7 @@ def _blueprints(app: Flask) -> None:
     for blueprint in (intake.bp, health.bp, feedback.bp, admin.bp, admin_messages.bp, admin_activity.bp,
                       admin_settings.bp, storefront.bp):
         app.register_blueprint(blueprint)
+    storefront.init_app(app)
 
 
 def _logging(app: Flask) -> None:

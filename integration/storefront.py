@@ -19,7 +19,8 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Request, Response, current_app, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from shopify_app import verify_app_proxy_req
 
@@ -123,17 +124,17 @@ def checked_query() -> tuple[str, str | None]:
 
 
 def help_response(answer: Answer | None) -> Response:
+    """The block, or 304 when the browser holds it; CORS for the shop's own origins. Kept lean: it is the
+    storefront's hot path (bench/storefront.py)."""
     if answer is None:
         raise UnknownShop("No active shop here.")
-    if request.if_none_match.contains_weak(answer.etag):
-        response = Response(status=304)
-    else:
-        response = Response(answer.body, headers={"Content-Type": "application/json; charset=utf-8"})
-    response.headers.update({"ETag": f'"{answer.etag}"', "Cache-Control": JSON_CACHE, "Vary": "Origin"})
+    headers = [("ETag", f'"{answer.etag}"'), ("Cache-Control", JSON_CACHE), ("Vary", "Origin")]
     origin = (request.headers.get("Origin") or "").lower()
     if origin in answer.origins:
-        response.headers["Access-Control-Allow-Origin"] = origin
-    return response
+        headers.append(("Access-Control-Allow-Origin", origin))
+    if "If-None-Match" in request.headers and request.if_none_match.contains_weak(answer.etag):
+        return Response(None, 304, headers)
+    return Response(answer.body, 200, headers, content_type="application/json; charset=utf-8")
 
 
 @bp.get("/shops/<int:shop_id>/help-links")
@@ -202,6 +203,19 @@ def proxy_help_links() -> ResponseReturnValue:
 @bp.post("/proxy/clicks")
 def proxy_clicks() -> ResponseReturnValue:
     return count(proxied_shop_id())
+
+
+class CookielessStorefront(SecureCookieSessionInterface):
+    """No session for storefront requests: they never read or set a cookie (and skip the session's cost)."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:  # type: ignore[override]
+        if request.path.startswith(bp.url_prefix or "/storefront"):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = CookielessStorefront()
 
 
 def forget(shop_id: int) -> None:

@@ -65,11 +65,11 @@ class HelpCache:
 
     def answer(self, shop_id: int, page: str, locale: str | None) -> Answer | None:
         """The answer, or None for an unknown or inactive shop. Raises UnknownPage."""
-        key = (shop_id, page, normal_tag(locale))
+        key = (shop_id, page, locale)
         entry = self.entries.get(key)
         if entry is not None and entry[0] > time.monotonic():
             return entry[1]
-        answer = self._load(key)
+        answer = self._load(shop_id, page, normal_tag(locale))
         with self.lock:
             self.entries[key] = (time.monotonic() + self.ttl, answer)
             self.entries.move_to_end(key)
@@ -77,8 +77,7 @@ class HelpCache:
                 self.entries.popitem(last=False)
         return answer
 
-    def _load(self, key: tuple[int, str, str | None]) -> Answer | None:
-        shop_id, page, locale = key
+    def _load(self, shop_id: int, page: str, locale: str | None) -> Answer | None:
         with extensions.db().session() as db:
             shop = db.scalar(select(Shop).where(Shop.id == shop_id, Shop.status == "active"))
             return None if shop is None else encode(shop, page, locale)
