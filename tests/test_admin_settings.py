@@ -52,6 +52,11 @@ def stored(app: Any, shop_id: int) -> dict[str, Any]:
         return {**{name: getattr(shop, name) for name in SETTINGS}, "page_links": shop.page_links}
 
 
+def edited_part(answer: dict[str, Any]) -> dict[str, Any]:
+    """The settings these tests send (the answer also carries the storefront notes and languages)."""
+    return {key: answer[key] for key in VALID}
+
+
 def changed(**changes: Any) -> dict[str, Any]:
     return {**copy.deepcopy(VALID), **changes}
 
@@ -122,7 +127,7 @@ def test_the_page_shows_saved_links_and_keeps_an_emptied_page_type_empty(app: An
 def test_saving_valid_settings_stores_them(app: Any, shop_id: int) -> None:
     response = post_settings(admin_client(app), changed(sender_name="  Acme Care ", reply_to="", locale="de_CH"))
     expected = changed(sender_name="Acme Care", reply_to=None, locale="de-CH")
-    assert response.status_code == 200 and response.get_json() == expected
+    assert response.status_code == 200 and edited_part(response.get_json()) == expected
     assert stored(app, shop_id) == expected
 
 
@@ -212,7 +217,7 @@ def test_an_invalid_session_token_is_told_to_retry(app: Any, shop_id: int) -> No
 def test_a_valid_session_token_saves_without_csrf(app: Any, shop_id: int) -> None:
     bearer = {"Authorization": f"Bearer {session_token(SHOP_DOMAIN, SECRET)}"}
     response = app.test_client().post(URL, json=VALID, headers=bearer, base_url="https://aftercare.test")
-    assert response.status_code == 200 and response.get_json() == VALID
+    assert response.status_code == 200 and edited_part(response.get_json()) == VALID
     assert stored(app, shop_id) == VALID
 
 
