@@ -16,7 +16,8 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from integration import admin_auth, extensions, help_metafield
+from integration import admin_auth, extensions, help_clicks, help_metafield
+from integration.help_notes import FACT_NAMES, MAX_NOTE_LENGTH, MAX_NOTES, default_notes, effective_notes
 from integration.models import Shop
 
 log = logging.getLogger(__name__)
@@ -25,11 +26,13 @@ bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
 #: storefront page types that show help links, with the names the page uses for them.
 PAGE_TYPES = {"product": "Product page", "cart": "Cart", "thank_you": "Thank-you page"}
 MAX_LINKS = 5
+MAX_LANGUAGES = 10
 #: default links per page type: (label, key of `Shop.help_links`).
+#: labels say what the shopper wants to do, not the policy's name.
 DEFAULT_LINKS = {
-    "product": (("Shipping", "shipping"), ("Returns", "returns")),
-    "cart": (("Shipping", "shipping"), ("Returns", "returns")),
-    "thank_you": (("Track my order", "track_order"), ("Returns", "returns"), ("Contact us", "contact")),
+    "product": (("When will it arrive?", "shipping"), ("Returns", "returns"), ("Contact us", "contact")),
+    "cart": (("Shipping costs", "shipping"), ("Returns", "returns"), ("Contact us", "contact")),
+    "thank_you": (("Track my order", "track_order"), ("Start a return", "returns"), ("Contact us", "contact")),
 }
 #: the Shop columns this page edits (besides page_links).
 SETTINGS = ("sender_name", "reply_to", "email_enabled", "sms_enabled", "sms_sender", "quiet_hours_start",
@@ -111,6 +114,98 @@ def _hour() -> fields.Integer:
     return fields.Integer(required=True, allow_none=True, validate=validate.Range(0, 23, error="Use an hour from 0 to 23."))
 
 
+def check_lines(limit: int, length: int, what: str) -> Any:
+    """A validator for a list of single-line texts: at most `limit`, each at most `length` characters."""
+    def check(items: list[Any]) -> None:
+        if len(items) > limit:
+            raise ValidationError(f"At most {limit} {what}.")
+        for number, item in enumerate(items, 1):
+            if not isinstance(item, str) or not 0 < len(item.strip()) <= length or CONTROL_CHARACTERS.search(item):
+                raise ValidationError(f"Line {number}: use 1 to {length} characters on one line.")
+    return check
+
+
+def _lines(limit: int, length: int, what: str) -> fields.List:
+    return fields.List(fields.Raw(), load_default=list, validate=check_lines(limit, length, what))
+
+
+def _count(low: int, high: int, unit: str) -> fields.Integer:
+    return fields.Integer(load_default=None, allow_none=True,
+                          validate=validate.Range(low, high, error=f"Use {low} to {high} {unit}."))
+
+
+def _short_text() -> fields.String:
+    return fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=40), check_no_control_characters])
+
+
+class FactsSchema(Schema):
+    """What the generated storefront notes say (every fact optional)."""
+
+    delivery_days_min = _count(0, 60, "days")
+    delivery_days_max = _count(0, 60, "days")
+    shipping_cost = _short_text()
+    free_shipping_over = _short_text()
+    return_days = _count(1, 365, "days")
+    reply_hours = _count(1, 168, "hours")
+
+    @pre_load
+    def blanks_are_empty(self, data: Any, **_: Any) -> Any:
+        return _trimmed(data, blank=None)
+
+    @validates_schema
+    def fastest_before_slowest(self, data: dict[str, Any], **_: Any) -> None:
+        low, high = data.get("delivery_days_min"), data.get("delivery_days_max")
+        if low is not None and high is not None and low > high:
+            raise ValidationError("Must not be less than the fastest delivery.", "delivery_days_max")
+
+
+def _notes() -> fields.List:
+    return fields.List(fields.Raw(), allow_none=True, load_default=None,
+                       validate=check_lines(MAX_NOTES, MAX_NOTE_LENGTH, "notes per page"))
+
+
+class PageNotesSchema(Schema):
+    """Notes per page type; None (or none given): generated from the facts."""
+
+    product = _notes()
+    cart = _notes()
+    thank_you = _notes()
+
+
+def check_labels(labels: list[Any]) -> None:
+    """Labels by link position; an empty one keeps the default language's label."""
+    if len(labels) > MAX_LINKS:
+        raise ValidationError(f"At most {MAX_LINKS} labels, one per link.")
+    for number, label in enumerate(labels, 1):
+        if not isinstance(label, str) or len(label.strip()) > 40 or CONTROL_CHARACTERS.search(label):
+            raise ValidationError(f"Line {number}: use at most 40 characters on one line.")
+
+
+class PageTextSchema(Schema):
+    heading = fields.String(load_default=None, allow_none=True,
+                            validate=[validate.Length(max=60), check_no_control_characters])
+    notes = _lines(MAX_NOTES, MAX_NOTE_LENGTH, "notes per page")
+    labels = fields.List(fields.Raw(), load_default=list, validate=check_labels)
+
+
+class TranslatedPagesSchema(Schema):
+    product = fields.Nested(PageTextSchema, load_default=dict)
+    cart = fields.Nested(PageTextSchema, load_default=dict)
+    thank_you = fields.Nested(PageTextSchema, load_default=dict)
+
+
+class TranslationSchema(Schema):
+    locale = fields.String(required=True, validate=[validate.Length(max=20), check_locale],
+                           error_messages={"null": "Enter a language tag (e.g. fr, de-CH)."})
+    pages = fields.Nested(TranslatedPagesSchema, load_default=dict)
+
+
+def check_translations(translations: list[dict[str, Any]]) -> None:
+    tags = [normal_locale(t["locale"]) for t in translations]
+    if len(set(tags)) != len(tags):
+        raise ValidationError("Each language once.")
+
+
 class SettingsSchema(Schema):
     sender_name = fields.String(required=True, allow_none=True,
                                 validate=[validate.Length(max=255), check_no_control_characters])
@@ -126,6 +221,11 @@ class SettingsSchema(Schema):
     locale = fields.String(required=True, validate=[validate.Length(max=20), check_locale],
                            error_messages={"null": "Enter a language tag (e.g. en, de, fr-CA)."})
     page_links = fields.Nested(PageLinksSchema, required=True)
+    ships_within_days = fields.Integer(validate=validate.Range(0, 30, error="Use 0 to 30 business days."))
+    storefront_facts = fields.Nested(FactsSchema)
+    page_notes = fields.Nested(PageNotesSchema)
+    translations = fields.List(fields.Nested(TranslationSchema), validate=[
+        validate.Length(max=MAX_LANGUAGES, error=f"At most {MAX_LANGUAGES} languages."), check_translations])
 
     @pre_load
     def blanks_are_empty(self, data: Any, **_: Any) -> Any:
@@ -143,7 +243,37 @@ class SettingsSchema(Schema):
 
     @post_load
     def normalise_locale(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        return {**data, "locale": data["locale"].replace("_", "-")}
+        values = {**data, "locale": data["locale"].replace("_", "-")}
+        if "page_notes" in values:
+            values["page_notes"] = {page: None if not notes else [n.strip() for n in notes]
+                                    for page, notes in values["page_notes"].items()}
+        if "translations" in values:
+            values["storefront_text"] = stored_translations(values.pop("translations"))
+        return values
+
+
+def normal_locale(tag: str) -> str:
+    language, *rest = tag.strip().replace("_", "-").split("-")
+    return "-".join([language.lower(), *(part.upper() if len(part) == 2 else part for part in rest)])
+
+
+def _page_text(text: Mapping[str, Any]) -> dict[str, Any]:
+    return {"heading": (text.get("heading") or "").strip() or None,
+            "notes": [n.strip() for n in text.get("notes", [])],
+            "labels": [label.strip() for label in text.get("labels", [])]}
+
+
+def stored_translations(translations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The page's list of languages as `Shop.storefront_text`: {tag: {page: {heading, notes, labels}}}."""
+    return {normal_locale(t["locale"]): {page: _page_text(t["pages"].get(page) or {}) for page in PAGE_TYPES}
+            for t in translations}
+
+
+def translation_list(storefront_text: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """`Shop.storefront_text` as the page's list of languages, every page type present."""
+    empty = {"heading": None, "notes": [], "labels": []}
+    return [{"locale": tag, "pages": {page: {**empty, **(pages.get(page) or {})} for page in PAGE_TYPES}}
+            for tag, pages in (storefront_text or {}).items()]
 
 
 def error_paths(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -159,9 +289,23 @@ def error_paths(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 # --- storage --------------------------------------------------------------------------------------
 
 def settings_of(shop: Shop) -> dict[str, Any]:
-    """What the page edits, as stored (page links with the defaults where none were saved)."""
+    """What the page edits, as stored (page links and notes with the defaults where none were saved)."""
     values = {name: getattr(shop, name) for name in SETTINGS}
-    return {**values, "page_links": effective_page_links(shop.page_links, shop.help_links)}
+    facts = {name: (shop.storefront_facts or {}).get(name) for name in FACT_NAMES}
+    return {**values, "page_links": effective_page_links(shop.page_links, shop.help_links),
+            "ships_within_days": shop.ships_within_days, "storefront_facts": facts,
+            "page_notes": effective_notes(shop.page_notes, shop.storefront_facts, shop.ships_within_days),
+            "saved_notes": {page: (shop.page_notes or {}).get(page) for page in PAGE_TYPES},
+            "generated_notes": default_notes(shop.storefront_facts, shop.ships_within_days),
+            "translations": translation_list(shop.storefront_text)}
+
+
+def click_counts(shop: Shop, db: Any) -> dict[str, list[tuple[str, int]]]:
+    """Clicks of the last 30 days per page type, as (current label, clicks) for each current link."""
+    counts = help_clicks.clicks_by_link(db, shop.id)
+    links = effective_page_links(shop.page_links, shop.help_links)
+    return {page: [(link["label"], counts.get((page, str(i)), 0)) for i, link in enumerate(links[page])]
+            for page in PAGE_TYPES}
 
 
 def load_settings(shop_id: int) -> dict[str, Any]:
@@ -169,11 +313,11 @@ def load_settings(shop_id: int) -> dict[str, Any]:
         return settings_of(db.get(Shop, shop_id))
 
 
-def load_page_data(shop_id: int) -> tuple[dict[str, Any], dict[str, list[dict[str, str]]]]:
-    """The shop's settings and its policy links (what "Use store policy links" restores)."""
+def load_page_data(shop_id: int) -> tuple[dict[str, Any], dict[str, list[dict[str, str]]], dict[str, Any]]:
+    """The shop's settings, its policy links (what "Use store policy links" restores) and the links' clicks."""
     with extensions.db().session() as db:
         shop = db.get(Shop, shop_id)
-        return settings_of(shop), default_page_links(shop.help_links)
+        return settings_of(shop), default_page_links(shop.help_links), click_counts(shop, db)
 
 
 def store_settings(shop_id: int, values: dict[str, Any]) -> dict[str, Any]:
@@ -181,6 +325,9 @@ def store_settings(shop_id: int, values: dict[str, Any]) -> dict[str, Any]:
         shop = db.get(Shop, shop_id)
         for name, value in values.items():
             setattr(shop, name, value)
+    from integration import storefront  # the storefront reads these settings through its cache
+
+    storefront.forget(shop_id)
     log.info("shop %s: settings saved", shop_id)
     help_metafield.enqueue_sync(shop_id)
     return load_settings(shop_id)
@@ -198,9 +345,10 @@ def _json(admin: admin_auth.AdminRequest, body: dict[str, Any], status: int = 20
 @bp.get("")
 def index() -> ResponseReturnValue:
     admin = admin_auth.current()
-    settings, policy_links = load_page_data(admin.shop_id)
+    settings, policy_links, clicks = load_page_data(admin.shop_id)
     return admin_auth.page(admin, "admin/settings.html", settings=settings, default_links=policy_links,
-                           page_types=PAGE_TYPES, max_links=MAX_LINKS, save_url=url_for("admin_settings.save"))
+                           page_types=PAGE_TYPES, max_links=MAX_LINKS, save_url=url_for("admin_settings.save"),
+                           clicks=clicks, max_notes=MAX_NOTES, max_languages=MAX_LANGUAGES)
 
 
 @bp.post("")

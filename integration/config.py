@@ -71,6 +71,7 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "WOO_RETRIES": int(_env("WOO_RETRIES", 3)),
         "WOO_BACKOFF": float(_env("WOO_BACKOFF", 1)),
         "WOO_TRACKING_CHECKS": int(_env("WOO_TRACKING_CHECKS", 50)),
+        "STOREFRONT_CACHE_SECONDS": float(_env("STOREFRONT_CACHE_SECONDS", 10)),
     }
 
 

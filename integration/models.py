@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -80,6 +81,12 @@ class Shop(Base):
     disabled_messages: Mapped[list[str]] = mapped_column(JSON, default=list)
     help_links: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     page_links: Mapped[dict[str, list[dict[str, str]]] | None] = mapped_column(JSON, nullable=True, default=dict)
+    #: plain-words facts the storefront notes are generated from (delivery days, costs, return window, reply time).
+    storefront_facts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=dict)
+    #: notes per page type the merchant saved (a page type absent: generated from the facts).
+    page_notes: Mapped[dict[str, list[str]] | None] = mapped_column(JSON, nullable=True, default=dict)
+    #: text per locale tag and page type: {"fr-FR": {"cart": {"heading": .., "notes": [..], "labels": [..]}}}.
+    storefront_text: Mapped[dict[str, dict[str, Any]] | None] = mapped_column(JSON, nullable=True, default=dict)
     reconciled_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reconciled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reconcile_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
@@ -290,3 +297,17 @@ class TemplateVersion(Base):
     author: Mapped[str] = mapped_column(String(255), default="")
     note: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HelpClick(Base):
+    """Clicks on a storefront help link, counted per shop, day, page type and link (no shopper data)."""
+
+    __tablename__ = "help_clicks"
+    __table_args__ = (UniqueConstraint("shop_id", "day", "page", "link_id", name="uq_help_clicks_shop_day_page_link"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    page: Mapped[str] = mapped_column(String(20))
+    link_id: Mapped[str] = mapped_column(String(20))
+    day: Mapped[dt.date] = mapped_column(Date)
+    clicks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -18,6 +18,7 @@ from integration.models import (
     Attempt,
     DataExport,
     Delivery,
+    HelpClick,
     Message,
     MessageStatus,
     Order,
@@ -134,11 +135,11 @@ def uninstall(session: Session, shop: Shop, event: AppUninstalled) -> list[Any]:
 
 def redact_shop(session: Session, shop: Shop, event: ShopRedactRequested) -> list[Any]:
     """Erase everything of the shop; the shop row stays as a tombstone without contact data."""
-    for model in (TemplateVersion, DataExport, OutboxMessage, Message, Shipment, Order, OrderState):
+    for model in (HelpClick, TemplateVersion, DataExport, OutboxMessage, Message, Shipment, Order, OrderState):
         session.execute(delete(model).where(model.shop_id == shop.id))
     session.execute(delete(Delivery).where(Delivery.shop_id == shop.id, Delivery.topic != "shop/redact"))
     shop.status, shop.access_token_encrypted, shop.contact_email, shop.reply_to = "redacted", None, None, None
-    shop.help_links, shop.page_links = {}, {}
+    shop.help_links, shop.page_links, shop.page_notes, shop.storefront_text = {}, {}, {}, {}
     shop.consumer_key_encrypted = shop.consumer_secret_encrypted = None
     shop.webhook_secret_encrypted = shop.link_secret_encrypted = None
     shop.webhook_ids = None

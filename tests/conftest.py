@@ -126,7 +126,8 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-TABLES = ("order_states", "store_connections", "template_versions", "data_exports", "outbox", "attempts", "messages", "shipments", "orders", "deliveries", "shops")
+TABLES = ("help_clicks", "order_states", "store_connections", "template_versions", "data_exports", "outbox",
+          "attempts", "messages", "shipments", "orders", "deliveries", "shops")
 
 
 def empty_tables(url: str) -> None:
@@ -235,3 +236,20 @@ def everything_stored_for_tests(app: Any) -> str:
             for row in session.execute(select(table)):
                 values += [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in row]
     return "\n".join(values)
+
+
+def proxy_signature(params: dict[str, Any], secret: str = SECRET) -> str:
+    """Shopify's app proxy signature: sorted `key=value` pairs (lists joined by commas), no separator, hex HMAC."""
+    message = "".join(f"{key}={','.join(value) if isinstance(value, list) else value}"
+                      for key, value in sorted(params.items()))
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def proxy_params(extra: dict[str, Any] | None = None, secret: str = SECRET, domain: str = SHOP_DOMAIN,
+                 timestamp: int | None = None) -> dict[str, Any]:
+    """The query Shopify's app proxy adds to a storefront request to /apps/aftercare/..., signed."""
+    import time
+
+    params = {**(extra or {}), "shop": domain, "logged_in_customer_id": "", "path_prefix": "/apps/aftercare",
+              "timestamp": str(int(time.time()) if timestamp is None else timestamp)}
+    return {**params, "signature": proxy_signature(params, secret)}
