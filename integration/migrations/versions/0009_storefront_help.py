@@ -1,7 +1,7 @@
 """storefront help: plain-words facts and notes per page type, text per locale, click counts per day
 
 Revision ID: 0009
-Revises: 0008 (written against the 0007 head; 0008 is re-chained at merge)
+Revises: 0008
 """
 from __future__ import annotations
 
