@@ -222,6 +222,8 @@ class SettingsSchema(Schema):
                            error_messages={"null": "Enter a language tag (e.g. en, de, fr-CA)."})
     page_links = fields.Nested(PageLinksSchema, required=True)
     ships_within_days = fields.Integer(validate=validate.Range(0, 30, error="Use 0 to 30 business days."))
+    #: WooCommerce: an on-hold order (offline payment: bank transfer, cheque) gets its confirmation too.
+    confirm_on_hold = fields.Boolean()
     storefront_facts = fields.Nested(FactsSchema)
     page_notes = fields.Nested(PageNotesSchema)
     translations = fields.List(fields.Nested(TranslationSchema), validate=[
@@ -291,6 +293,7 @@ def error_paths(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 def settings_of(shop: Shop) -> dict[str, Any]:
     """What the page edits, as stored (page links and notes with the defaults where none were saved)."""
     values = {name: getattr(shop, name) for name in SETTINGS}
+    values["confirm_on_hold"] = bool(shop.confirm_on_hold)
     facts = {name: (shop.storefront_facts or {}).get(name) for name in FACT_NAMES}
     return {**values, "page_links": effective_page_links(shop.page_links, shop.help_links),
             "ships_within_days": shop.ships_within_days, "storefront_facts": facts,

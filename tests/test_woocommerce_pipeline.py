@@ -188,3 +188,25 @@ def test_wordpress_exporter_and_eraser_reach_the_shoppers_data(app: Any, store: 
 def woo_fixture_list(name: str) -> list[dict[str, Any]]:
     loaded = woo_fixture(name)  # type: ignore[arg-type]
     return copy.deepcopy(loaded if isinstance(loaded, list) else [loaded])
+
+
+def test_on_hold_orders_are_confirmed_only_when_the_merchant_chose_so(app: Any, store: FakeWooCommerce,
+                                                                     connection: dict[str, Any]) -> None:
+    from tests.test_admin_settings import VALID, csrf_of
+    from tests.woo_helpers import admin_link
+
+    store.send("order.created", store.put_order(fresh_order(order_id=901, status="on-hold")))
+    drain(app)
+    assert messages(app) == []  # bank transfer not received yet: nothing to confirm
+
+    client = app.test_client()
+    client.get(admin_link(connection))
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert "Confirm orders awaiting offline payment" in page
+    saved = client.post("/admin/settings", json={**VALID, "confirm_on_hold": True},
+                        headers={"X-CSRF-Token": csrf_of(page)})
+    assert saved.status_code == 200 and saved.get_json()["confirm_on_hold"] is True
+    store.send("order.created", store.put_order(fresh_order(order_id=902, status="on-hold")))
+    drain(app)
+    assert sorted((m.order_key, m.message_type) for m in messages(app)) == [
+        ("902", "order_confirmation"), ("902", "order_confirmation")]
