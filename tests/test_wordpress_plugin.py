@@ -89,3 +89,19 @@ def test_service_url_defaults_to_the_wp_config_constant(php: str) -> None:
     result = _run(php, "-r", code)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout) == ["https://configured.example", "https://saved.example"]
+
+
+def test_the_plugins_container_is_the_one_the_storefront_browser_tests_fill(php: str) -> None:
+    """The markup contract between the plugin and the storefront script, checked on both sides' own code."""
+    from tests.browser.storefront_site import woo_container
+
+    code = ("define('ABSPATH', __DIR__ . '/'); require 'tests/stubs/wordpress.php'; wpstub_reset();"
+            "require 'aftercare-for-woocommerce/aftercare-for-woocommerce.php';"
+            "update_option('aftercare_app_url', 'https://aftercare.example'); update_option('aftercare_shop_id', 42);"
+            "update_option('aftercare_link_secret', 's3cret'); $GLOBALS['wpstub']['locale'] = 'fr_FR';"
+            "$s = new Aftercare_Storefront(); echo json_encode([$s->container('product'), $s->container('thank_you')]);")
+    result = _run(php, "-r", code)
+    assert result.returncode == 0, result.stdout + result.stderr
+    product, thank_you = json.loads(result.stdout[result.stdout.index("["):])
+    assert product == woo_container("https://aftercare.example", 42, "product", "fr_FR")
+    assert thank_you == woo_container("https://aftercare.example", 42, "thank_you", "fr_FR")
