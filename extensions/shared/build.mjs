@@ -10,14 +10,17 @@ import {build} from 'esbuild';
 const EXTENSIONS = join(dirname(fileURLToPath(import.meta.url)), '..');
 const LIMIT_BYTES = 64 * 1024;
 
-/** Extension directories (those with a shopify.extension.toml) and the modules their targets name. */
+/** UI extension directories (a shopify.extension.toml of type "ui_extension"; the theme app extension has no
+ * modules to bundle) and the modules their targets name. */
 function extensionModules() {
   return readdirSync(EXTENSIONS, {withFileTypes: true})
     .filter((entry) => entry.isDirectory() && existsSync(join(EXTENSIONS, entry.name, 'shopify.extension.toml')))
-    .map((entry) => {
-      const toml = readFileSync(join(EXTENSIONS, entry.name, 'shopify.extension.toml'), 'utf8');
+    .map((entry) => ({dir: join(EXTENSIONS, entry.name),
+                      toml: readFileSync(join(EXTENSIONS, entry.name, 'shopify.extension.toml'), 'utf8')}))
+    .filter(({toml}) => /^\s*type\s*=\s*"ui_extension"/m.test(toml))
+    .map(({dir, toml}) => {
       const modules = [...toml.matchAll(/^\s*module\s*=\s*"([^"]+)"/gm)].map((match) => match[1]);
-      return {dir: join(EXTENSIONS, entry.name), modules};
+      return {dir, modules};
     });
 }
 
