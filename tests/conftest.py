@@ -191,7 +191,7 @@ def add_shop(app: Any, **settings: Any) -> int:
     result = app.test_cli_runner().invoke(args=["shop", "add", "shopify", SHOP_DOMAIN,
                                                 "--access-token", "shpat_test", "--name", "Acme Outfitters"])
     assert result.exit_code == 0, result.output
-    shop_id = int(result.output.strip())
+    shop_id = int(result.stdout.strip())
     from integration.db import utcnow
     from integration.models import Shop
 

@@ -16,9 +16,11 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from tests.json_server import QuietServer
 
 #: (url, headers, raw body) -> HTTP status; how the store reaches the app (a ping or a delivery).
 Deliver = Callable[[str, dict[str, str], bytes], int]
@@ -50,7 +52,7 @@ class FakeWooCommerce:
                       "currency": "EUR"}
         self.pages = {"refund_returns": "/refund_returns/", "privacy-policy": "/privacy-policy/"}
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = QuietServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

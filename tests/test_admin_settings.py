@@ -140,7 +140,7 @@ def test_quiet_hours_can_be_turned_off(app: Any, shop_id: int) -> None:
 def test_saving_changes_only_the_requests_shop(app: Any, shop_id: int) -> None:
     result = app.test_cli_runner().invoke(args=["shop", "add", "shopify", "other-shop.myshopify.com",
                                                 "--access-token", "shpat_other", "--name", "Other"])
-    other_id = int(result.output.strip())
+    other_id = int(result.stdout.strip())
     before = stored(app, other_id)
     assert post_settings(admin_client(app), VALID).status_code == 200
     assert stored(app, other_id) == before

@@ -166,7 +166,7 @@ def test_shop_add_woocommerce_prints_the_id_and_the_webhook_address(app: Any) ->
         "shop", "add", "woocommerce", "https://Shop.Example.com/store/", "--consumer-key", "ck_1",
         "--consumer-secret", "cs_1", "--webhook-secret", "abc123"])
     assert result.exit_code == 0, result.output
-    shop_id, address = result.output.split()
+    shop_id, address = result.stdout.split()
     assert address == f"http://aftercare.test/webhooks/woocommerce/{shop_id}"
     shop = _shop(app, int(shop_id))
     assert (shop.platform, shop.domain, shop.storefront_url) == ("woocommerce", "shop.example.com/store",
