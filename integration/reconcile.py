@@ -21,8 +21,7 @@ from sqlalchemy import or_, select
 
 from connectors import shopify_api, shopify_orders
 from connectors.base import ConnectorError
-from integration import extensions, shopify_tokens, woo_poll, woo_store
-from integration.db import utcnow
+from integration import cursors, extensions, shopify_tokens, woo_poll, woo_store
 from integration.models import Shop
 from notifications import planning
 from notifications.jobs import enqueue_messages
@@ -69,19 +68,7 @@ def _start(shop: Shop) -> dt.datetime:
 
 
 def _advance(shop_id: int, nodes: list[dict[str, Any]]) -> None:
-    newest = max((t for t in map(shopify_orders.node_updated_at, nodes) if t), default=None)
-    with extensions.db().session() as session:
-        shop = session.get(Shop, shop_id)
-        if newest and (shop.reconciled_until is None or newest > shop.reconciled_until):
-            shop.reconciled_until = newest
-
-
-def _record(shop_id: int, error: str | None) -> None:
-    with extensions.db().session() as session:
-        shop = session.get(Shop, shop_id)
-        shop.reconcile_error = error[:500] if error else None
-        if error is None:
-            shop.reconciled_at = utcnow()
+    cursors.advance(shop_id, max((t for t in map(shopify_orders.node_updated_at, nodes) if t), default=None))
 
 
 def reconcile_shopify(shop_id: int, http_client: Any = None) -> str:
@@ -103,10 +90,10 @@ def reconcile_shopify(shop_id: int, http_client: Any = None) -> str:
                 break
             variables["after"] = page.end_cursor
     except ReconcileUnavailable as exc:
-        _record(shop_id, f"could not read orders from Shopify: {exc}")
+        cursors.record(shop_id, f"could not read orders from Shopify: {exc}")
         log.warning("shop %s: reconciliation stopped: %s", shop_id, exc)
         return "unavailable"
-    _record(shop_id, None)
+    cursors.record(shop_id, None)
     log.info("shop %s: reconciled %d orders, %d messages planned", shop_id, orders, planned)
     return f"reconciled {orders} orders, planned {planned} messages"
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from connectors import woocommerce_api
 from connectors.base import ConnectorError
-from integration import extensions, woo_store
+from integration import cursors, extensions, woo_store
 from integration.db import utcnow
 from integration.models import OrderState, Shop
 
@@ -48,11 +48,7 @@ def _start(shop: Shop) -> dt.datetime:
 
 
 def _advance(shop_id: int, orders: list[dict[str, Any]]) -> None:
-    newest = max((t for t in (_gmt(o.get("date_modified_gmt")) for o in orders) if t), default=None)
-    with extensions.db().session() as session:
-        shop = session.get(Shop, shop_id)
-        if newest and (shop.reconciled_until is None or newest > shop.reconciled_until):
-            shop.reconciled_until = newest
+    cursors.advance(shop_id, max((t for t in (_gmt(o.get("date_modified_gmt")) for o in orders) if t), default=None))
 
 
 def poll_orders(shop_id: int, store: woocommerce_api.StoreAccess, since: dt.datetime) -> tuple[int, int]:
@@ -101,14 +97,6 @@ def check_webhooks(shop_id: int) -> None:
         shop.webhook_ids = woo_store.ensure_webhooks(shop)
 
 
-def _record(shop_id: int, error: str | None) -> None:
-    with extensions.db().session() as session:
-        shop = session.get(Shop, shop_id)
-        shop.reconcile_error = error[:500] if error else None
-        if error is None:
-            shop.reconciled_at = utcnow()
-
-
 def reconcile_woocommerce(shop_id: int) -> str:
     """RQ job: webhooks, missed orders, unannounced tracking."""
     with extensions.db().session() as session:
@@ -123,9 +111,9 @@ def reconcile_woocommerce(shop_id: int) -> str:
         orders, planned = poll_orders(shop_id, store, since)
         planned += poll_tracking(shop_id, store)
     except ConnectorError as exc:
-        _record(shop_id, f"Your store could not be reached, so missed orders cannot be caught up: {exc}")
+        cursors.record(shop_id, f"Your store could not be reached, so missed orders cannot be caught up: {exc}")
         log.warning("shop %s: store poll stopped: %s", shop_id, exc)
         return "unreachable"
-    _record(shop_id, None)
+    cursors.record(shop_id, None)
     log.info("shop %s: polled %d orders, %d messages planned", shop_id, orders, planned)
     return f"polled {orders} orders, planned {planned} messages"
