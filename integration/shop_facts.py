@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from connectors import shopify_api
 from connectors.events import ShopUpdated
-from integration import extensions, help_metafield, shopify_tokens
+from integration import extensions, help_metafield, shopify_tokens, woo_store
 from integration.models import Shop
 
 log = logging.getLogger(__name__)
@@ -46,14 +46,24 @@ def refresh(shop_id: int, http_client: Any = None) -> str:
     return "refreshed"
 
 
+#: platform -> (the shops' key column, the job that reads and stores one shop's facts)
+REFRESHERS: dict[str, tuple[Any, Any]] = {
+    "shopify": (Shop.access_token_encrypted, refresh),
+    "woocommerce": (Shop.consumer_key_encrypted, woo_store.refresh_facts),
+}
+
+
 def refresh_all() -> int:
-    """Periodic: enqueue a refresh for every active Shopify shop that has a token."""
-    with extensions.db().session() as session:
-        ids = list(session.scalars(select(Shop.id).where(
-            Shop.platform == "shopify", Shop.status == "active", Shop.access_token_encrypted.is_not(None))))
-    for shop_id in ids:
-        extensions.queue("aftercare-maintenance").enqueue(refresh, shop_id, job_timeout=120)
-    return len(ids)
+    """Periodic: enqueue a refresh for every active shop the app can read."""
+    queued = 0
+    for platform, (key, job) in REFRESHERS.items():
+        with extensions.db().session() as session:
+            ids = list(session.scalars(select(Shop.id).where(
+                Shop.platform == platform, Shop.status == "active", key.is_not(None))))
+        for shop_id in ids:
+            extensions.queue("aftercare-maintenance").enqueue(job, shop_id, job_timeout=120)
+        queued += len(ids)
+    return queued
 
 
 def on_shop_updated(session: Session, shop: Shop, event: ShopUpdated) -> list[Any]:

@@ -184,6 +184,15 @@ def apply_facts(shop: Shop, facts: dict[str, Any]) -> None:
     shop.help_links = {**facts.get("help_links", {}), **(shop.help_links or {})}
 
 
+def refresh_facts(shop_id: int) -> str:
+    """RQ job (daily): the store's currency, language, time zone and policy pages may have changed."""
+    with extensions.db().session() as session:
+        shop = session.get(Shop, shop_id)
+        apply_facts(shop, read_facts(shop))
+    log.info("shop %s: store facts refreshed", shop_id)
+    return "refreshed"
+
+
 def ensure_webhooks(shop: Shop) -> dict[str, int]:
     """Each topic's webhook exists, points at this app, carries our secret and is active."""
     store, address = access(shop), webhook_address(shop.id)
