@@ -52,6 +52,27 @@ function test_disconnect_cleans_up_locally_when_the_service_is_unreachable() {
 	assert_contains( 'could not be reached', $html );
 }
 
+function test_an_unreachable_service_still_gets_its_webhooks_removed_and_only_those() {
+	connect_store();
+	$GLOBALS['wpstub']['webhooks'] = array(
+		141 => TEST_APP . '/webhooks/woocommerce/42',
+		142 => TEST_APP . '/webhooks/woocommerce/42',
+		150 => 'https://erp.example/hooks/orders',
+	);
+	wpstub_respond( null, 'cURL error 6: Could not resolve host' );
+	disconnect_with( array( 'aftercare_confirm' => '1' ) );
+	assert_same( array( array( 141, true ), array( 142, true ) ), $GLOBALS['wpstub']['webhooks_deleted'] );
+	assert_same( array( 150 ), array_keys( $GLOBALS['wpstub']['webhooks'] ), 'other webhooks stay' );
+}
+
+function test_a_confirmed_disconnect_leaves_webhooks_to_the_service() {
+	connect_store();
+	$GLOBALS['wpstub']['webhooks'] = array( 141 => TEST_APP . '/webhooks/woocommerce/42' );
+	wpstub_respond( 200, '{"status":"disconnected"}' );
+	disconnect_with( array( 'aftercare_confirm' => '1' ) );
+	assert_same( array(), $GLOBALS['wpstub']['webhooks_deleted'] );
+}
+
 function test_disconnect_treats_an_error_answer_as_not_confirmed() {
 	connect_store();
 	wpstub_respond( 500, 'oops' );

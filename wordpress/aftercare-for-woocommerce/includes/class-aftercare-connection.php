@@ -243,6 +243,9 @@ class Aftercare_Connection {
 	 */
 	public function disconnect(): string {
 		$told = $this->tell_service();
+		if ( ! $told ) {
+			$this->remove_webhooks_locally();
+		}
 		$this->revoke_key( Aftercare_Options::key_id() );
 		Aftercare_Options::forget_connection();
 		return $told ? 'disconnected' : 'disconnected_offline';
@@ -260,6 +263,22 @@ class Aftercare_Connection {
 			return false;
 		}
 		return $answer['status'] >= 200 && $answer['status'] < 300;
+	}
+
+	/**
+	 * The service could not remove its webhooks: delete the ones that deliver to it, so they stop firing.
+	 */
+	private function remove_webhooks_locally(): void {
+		if ( ! class_exists( 'WC_Data_Store' ) || ! function_exists( 'wc_get_webhook' ) ) {
+			return;
+		}
+		$prefix = Aftercare_Options::app_url() . '/webhooks/woocommerce/';
+		foreach ( WC_Data_Store::load( 'webhook' )->search_webhooks( array( 'limit' => -1 ) ) as $webhook_id ) {
+			$webhook = wc_get_webhook( $webhook_id );
+			if ( $webhook && 0 === strpos( $webhook->get_delivery_url(), $prefix ) ) {
+				$webhook->delete( true );
+			}
+		}
 	}
 
 	/**

@@ -68,6 +68,41 @@ class WPStub_DB {
 }
 
 /** Forgets everything: hooks, options, requests, the user, the page. */
+// --- WooCommerce's webhooks (WC_Data_Store::load( 'webhook' ), wc_get_webhook, WC_Webhook::delete) ---------
+
+class WPStub_Webhook {
+	/** @var int */
+	private $id;
+	public function __construct( int $id ) {
+		$this->id = $id;
+	}
+	public function get_delivery_url(): string {
+		return $GLOBALS['wpstub']['webhooks'][ $this->id ];
+	}
+	public function delete( $force_delete = false ): bool {
+		$GLOBALS['wpstub']['webhooks_deleted'][] = array( $this->id, $force_delete );
+		unset( $GLOBALS['wpstub']['webhooks'][ $this->id ] );
+		return true;
+	}
+}
+
+class WPStub_Webhook_Store {
+	public function search_webhooks( $args = array() ) {
+		$ids = array_keys( $GLOBALS['wpstub']['webhooks'] );
+		return ( isset( $args['limit'] ) && $args['limit'] > 0 ) ? array_slice( $ids, 0, $args['limit'] ) : $ids;
+	}
+}
+
+class WC_Data_Store {
+	public static function load( $object_type ) {
+		return new WPStub_Webhook_Store();
+	}
+}
+
+function wc_get_webhook( $id ) {
+	return isset( $GLOBALS['wpstub']['webhooks'][ $id ] ) ? new WPStub_Webhook( (int) $id ) : null;
+}
+
 function wpstub_reset(): void {
 	global $wpdb;
 	$wpdb             = new WPStub_DB();
@@ -89,6 +124,8 @@ function wpstub_reset(): void {
 		'menu'       => array(),
 		'locale'     => 'en_US',
 		'page'       => array(),
+		'webhooks'   => array(),
+		'webhooks_deleted' => array(),
 	);
 }
 
