@@ -125,10 +125,15 @@ def export_customer(session: Session, shop: Shop, event: CustomerDataRequested) 
     return []
 
 
+def stop_sending(session: Session, shop_id: int, reason: str) -> None:
+    """Every message still waiting for the shop is suppressed, with the reason the merchant sees."""
+    session.execute(update(Message).where(Message.shop_id == shop_id, Message.status.in_(OPEN)).values(
+        status=MessageStatus.SUPPRESSED.value, reason=reason))
+
+
 def uninstall(session: Session, shop: Shop, event: AppUninstalled) -> list[Any]:
     shop.status, shop.access_token_encrypted = "uninstalled", None
-    session.execute(update(Message).where(Message.shop_id == shop.id, Message.status.in_(OPEN)).values(
-        status=MessageStatus.SUPPRESSED.value, reason="the app was uninstalled"))
+    stop_sending(session, shop.id, "the app was uninstalled")
     log.info("shop %s: uninstalled; sending stopped, tokens dropped", shop.id)
     return []
 

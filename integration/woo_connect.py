@@ -29,14 +29,14 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, redirect, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from rq import Retry
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import woocommerce_api
 from connectors.events import CustomerDataRequested, CustomerRedactRequested, ShopRedactRequested
 from integration import admin_auth, extensions, privacy, woo_store
 from integration.db import utcnow
-from integration.models import Message, MessageStatus, Shop, StoreConnection
+from integration.models import Shop, StoreConnection
 
 log = logging.getLogger(__name__)
 bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")
@@ -292,11 +292,10 @@ def privacy_erase() -> ResponseReturnValue:
 
 def disconnect_shop(shop_id: int) -> None:
     """Remove the webhooks, stop sending, purge the store's data; the plugin revokes the REST key itself."""
+    removed = woo_store.remove_webhooks(woo_store.load_shop(shop_id))
     with extensions.db().session() as session:
         shop = session.get(Shop, shop_id)
-        removed = woo_store.remove_webhooks(shop)
-        session.execute(update(Message).where(Message.shop_id == shop_id, Message.status.in_(privacy.OPEN)).values(
-            status=MessageStatus.SUPPRESSED.value, reason="the store was disconnected"))
+        privacy.stop_sending(session, shop_id, "the store was disconnected")
         privacy.redact_shop(session, shop, ShopRedactRequested(str(shop_id)))
         shop.status, shop.api_key_id = "disconnected", None
     log.info("shop %s: disconnected (%d webhooks removed), data purged", shop_id, removed)

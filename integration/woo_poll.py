@@ -92,20 +92,19 @@ def poll_tracking(shop_id: int, store: woocommerce_api.StoreAccess) -> int:
 
 
 def check_webhooks(shop_id: int) -> None:
+    webhook_ids = woo_store.ensure_webhooks(woo_store.load_shop(shop_id))
     with extensions.db().session() as session:
-        shop = session.get(Shop, shop_id)
-        shop.webhook_ids = woo_store.ensure_webhooks(shop)
+        session.get(Shop, shop_id).webhook_ids = webhook_ids
 
 
 def reconcile_woocommerce(shop_id: int) -> str:
     """RQ job: webhooks, missed orders, unannounced tracking."""
-    with extensions.db().session() as session:
-        shop = session.get(Shop, shop_id)
-        since = _start(shop)
-        try:
-            store = woo_store.access(shop)
-        except woo_store.StoreNotConnected:
-            return "not connected"
+    shop = woo_store.load_shop(shop_id)
+    try:
+        store = woo_store.access(shop)
+    except woo_store.StoreNotConnected:
+        return "not connected"
+    since = _start(shop)
     try:
         check_webhooks(shop_id)
         orders, planned = poll_orders(shop_id, store, since)

@@ -146,15 +146,19 @@ def apply_order(shop_id: int, payload: Any, trackings: tuple[Any, ...] | None = 
     return message_ids
 
 
+def load_shop(shop_id: int) -> Shop:
+    """The shop as stored, read in a short transaction: calls to the store are made outside any."""
+    with extensions.db().session() as session:
+        return session.get(Shop, shop_id)
+
+
 def fetch_order(shop_id: int, order_id: str) -> bool:
     """Read one order and apply it (a refund or shipment whose order is not stored yet)."""
-    with extensions.db().session() as session:
-        shop = session.get(Shop, shop_id)
-        try:
-            payload = woocommerce_api.get(access(shop), f"orders/{order_id}")
-        except (ConnectorError, StoreNotConnected) as exc:
-            log.info("shop %s: order %s could not be fetched: %s", shop_id, order_id, exc)
-            return False
+    try:
+        payload = woocommerce_api.get(access(load_shop(shop_id)), f"orders/{order_id}")
+    except (ConnectorError, StoreNotConnected) as exc:
+        log.info("shop %s: order %s could not be fetched: %s", shop_id, order_id, exc)
+        return False
     apply_order(shop_id, payload)
     return True
 
@@ -186,9 +190,9 @@ def apply_facts(shop: Shop, facts: dict[str, Any]) -> None:
 
 def refresh_facts(shop_id: int) -> str:
     """RQ job (daily): the store's currency, language, time zone and policy pages may have changed."""
+    facts = read_facts(load_shop(shop_id))
     with extensions.db().session() as session:
-        shop = session.get(Shop, shop_id)
-        apply_facts(shop, read_facts(shop))
+        apply_facts(session.get(Shop, shop_id), facts)
     log.info("shop %s: store facts refreshed", shop_id)
     return "refreshed"
 
@@ -221,11 +225,12 @@ def _ensure_webhook(shop: Shop, store: woocommerce_api.StoreAccess, topic: str, 
 
 def setup(shop_id: int) -> str:
     """RQ job after a connection: read the store's facts, create the webhooks."""
+    shop = load_shop(shop_id)
+    facts, webhook_ids = read_facts(shop), ensure_webhooks(shop)
     with extensions.db().session() as session:
         shop = session.get(Shop, shop_id)
-        apply_facts(shop, read_facts(shop))
-        shop.webhook_ids = ensure_webhooks(shop)
-        shop.reconcile_error = None
+        apply_facts(shop, facts)
+        shop.webhook_ids, shop.reconcile_error = webhook_ids, None
     log.info("shop %s: WooCommerce store set up", shop_id)
     return "set up"
 
