@@ -87,7 +87,19 @@ def connect(app: Any, store: FakeWooCommerce) -> dict[str, Any]:
     claimed = client.post("/woocommerce/claim", json={"connect_id": started["connect_id"],
                                                       "claim_secret": started["claim_secret"]})
     assert claimed.status_code == 200, claimed.get_json()
-    return {**started, **claimed.get_json()}
+    connection = {**started, **claimed.get_json()}
+    _no_quiet_hours(app, connection["shop_id"])
+    return connection
+
+
+def _no_quiet_hours(app: Any, shop_id: int) -> None:
+    """The store's own default quiet hours (21:00-08:00 Paris) would hold SMS at some times of day; the
+    tests about quiet hours set them explicitly."""
+    from integration.models import Shop
+
+    with app.extensions["aftercare.db"].session() as session:
+        shop = session.get(Shop, shop_id)
+        shop.quiet_hours_start = shop.quiet_hours_end = None
 
 
 def signed_headers(shop_id: int, secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
