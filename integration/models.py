@@ -94,6 +94,16 @@ class Shop(Base):
     api_key_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     webhook_ids: Mapped[dict[str, int] | None] = mapped_column(JSON, nullable=True)
     confirm_on_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: when the operator let a store that connected through the plugin start (None: not yet / not needed).
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: the operator's switch: while set, nothing is sent for this shop (the reason shown to the merchant).
+    sending_stopped: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: the operator's daily sending cap for this shop (None: the instance's quota for the shop's age).
+    daily_send_cap: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: bumped by "sign out everywhere" and when the shop stops being active: older sessions end.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: addresses and numbers the merchant verified for test sends, beside the shop's own contact ones.
+    verified_recipients: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -123,6 +133,10 @@ class StoreConnection(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     authorized_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: sha256 of the one-time proof the plugin holds; the store's own site must show it back.
+    site_proof_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: when the store's site showed the proof (the connection is bound to the site that started it).
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Delivery(Base):
@@ -150,6 +164,8 @@ class Delivery(Base):
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     job_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: the class of the last exception that failed this delivery (no personal data).
+    error_class: Mapped[str | None] = mapped_column(String(100), nullable=True)
     processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
@@ -311,3 +327,19 @@ class HelpClick(Base):
     link_id: Mapped[str] = mapped_column(String(20))
     day: Mapped[dt.date] = mapped_column(Date)
     clicks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class EditorSend(Base):
+    """A merchant's test send from the editor: to whom, through which channel, with what outcome."""
+
+    __tablename__ = "test_sends"
+    __table_args__ = (Index("ix_test_sends_shop_created", "shop_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    message_type: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

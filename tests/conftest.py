@@ -126,7 +126,7 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-TABLES = ("help_clicks", "order_states", "store_connections", "template_versions", "data_exports", "outbox",
+TABLES = ("test_sends", "help_clicks", "order_states", "store_connections", "template_versions", "data_exports", "outbox",
           "attempts", "messages", "shipments", "orders", "deliveries", "shops")
 
 
