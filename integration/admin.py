@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, session, url_for
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from shopify_app import app_home_patch_id_token, verify_app_home_req
@@ -74,20 +75,43 @@ def install_if_needed(domain: str, id_token: Any) -> int:
     return shop_id
 
 
+def _link_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="admin-link")
+
+
 def signed_link(shop_id: int) -> str:
-    token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="admin-link").dumps(shop_id)
+    """A ten-minute link that opens one first-party session, once."""
+    token = _link_serializer().dumps([shop_id, secrets.token_urlsafe(16)])
     return f"{current_app.config['APP_URL']}/admin/enter/{token}"
+
+
+def _link_shop_id(token: str) -> int:
+    try:
+        shop_id, nonce = _link_serializer().loads(token, max_age=LINK_MAX_AGE)
+    except (SignatureExpired, BadSignature, TypeError, ValueError):
+        abort(403)
+    if not isinstance(shop_id, int) or not isinstance(nonce, str):
+        abort(403)
+    if not extensions.redis().set(f"aftercare:admin-link:{nonce}", 1, nx=True, ex=LINK_MAX_AGE + 60):
+        abort(403, "this link was used already; ask for a new one")
+    return shop_id
 
 
 @bp.get("/admin/enter/<token>")
 def enter(token: str) -> ResponseReturnValue:
-    try:
-        shop_id = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="admin-link").loads(
-            token, max_age=LINK_MAX_AGE)
-    except (SignatureExpired, BadSignature):
-        abort(403)
-    admin_auth.start_session(shop_id)
+    admin_auth.start_session(_link_shop_id(token))
     return redirect(url_for("admin.first_party_home"))
+
+
+@bp.post("/admin/sign-out-everywhere")
+def sign_out_everywhere() -> ResponseReturnValue:
+    """Ends every first-party session of the shop, this one included."""
+    admin = admin_auth.current()
+    with extensions.db().session() as db:
+        admin_auth.end_all_sessions(db, db.get(Shop, admin.shop_id))
+    session.clear()
+    current_app.logger.info("shop %s: every admin session ended", admin.shop_id)
+    return {"status": "signed out everywhere"}
 
 
 @bp.get("/admin")

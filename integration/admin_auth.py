@@ -67,12 +67,23 @@ def current() -> AdminRequest:
     """The verified shop of this request, or the refusal (401 and bounce inside Shopify, 403 outside)."""
     if _inside_shopify():
         return _from_shopify()
-    if "shop_id" not in session:
-        abort(403)
+    shop_id = _session_shop_id()
     if request.method not in SAFE_METHODS:
         check_csrf()
-    return AdminRequest(int(session["shop_id"]), {"Content-Security-Policy": "frame-ancestors 'none';"},
-                        embedded=False)
+    return AdminRequest(shop_id, {"Content-Security-Policy": "frame-ancestors 'none';"}, embedded=False)
+
+
+def _session_shop_id() -> int:
+    """The first-party session's shop, while that shop is active and the session is not revoked."""
+    shop_id, epoch = session.get("shop_id"), session.get("epoch")
+    if not isinstance(shop_id, int) or not isinstance(epoch, int):
+        abort(403)
+    with extensions.db().session() as db:
+        current_epoch = db.scalar(select(Shop.session_epoch).where(Shop.id == shop_id, Shop.status == "active"))
+    if current_epoch is None or current_epoch != epoch:
+        session.clear()
+        abort(403, "this session has ended; open Aftercare again")
+    return shop_id
 
 
 def current_shop_id() -> int:
@@ -93,10 +104,30 @@ def check_csrf() -> None:
 
 
 def start_session(shop_id: int) -> None:
-    """A signed link was followed: a fresh first-party session for that shop."""
+    """A signed link was followed: a fresh first-party session for an active shop (hours, not weeks)."""
+    with extensions.db().session() as db:
+        epoch = db.scalar(select(Shop.session_epoch).where(Shop.id == shop_id, Shop.status == "active"))
+    if epoch is None:
+        abort(403, "this shop is not active in Aftercare")
     session.clear()
-    session["shop_id"] = shop_id
+    session.permanent = True
+    session["shop_id"], session["epoch"] = shop_id, epoch
     csrf_token()
+
+
+def end_all_sessions(db: Any, shop: Shop) -> None:
+    """Every first-party session of the shop ends at its next request ("sign out everywhere")."""
+    shop.session_epoch = (shop.session_epoch or 0) + 1
+
+
+def init_app(app: Any) -> None:
+    """Session cookies: HttpOnly, SameSite=Lax, Secure when the app is served over HTTPS, eight hours."""
+    import datetime as dt
+
+    hours = float(app.config.get("SESSION_HOURS", 8))
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=str(app.config["APP_URL"]).startswith("https://"),
+                      PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=hours))
 
 
 #: the admin's pages, in the order the navigation shows them (the home page first).

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from integration import cli, config, extensions, health
+from integration import admin_auth, cli, config, extensions, health
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +23,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config.build(instance, overrides))
     _logging(app)
     extensions.init_app(app)
+    admin_auth.init_app(app)
     _blueprints(app)
     cli.init_app(app)
     return app

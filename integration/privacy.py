@@ -126,7 +126,9 @@ def export_customer(session: Session, shop: Shop, event: CustomerDataRequested) 
 
 
 def stop_sending(session: Session, shop_id: int, reason: str) -> None:
-    """Every message still waiting for the shop is suppressed, with the reason the merchant sees."""
+    """Every message still waiting for the shop is suppressed, with the reason the merchant sees; the shop's
+    first-party admin sessions end."""
+    session.execute(update(Shop).where(Shop.id == shop_id).values(session_epoch=Shop.session_epoch + 1))
     session.execute(update(Message).where(Message.shop_id == shop_id, Message.status.in_(OPEN)).values(
         status=MessageStatus.SUPPRESSED.value, reason=reason))
 
