@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from integration import admin_auth, cli, config, extensions, health
+from integration import admin_auth, cli, config, extensions, health, ids
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,6 +19,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     instance = Path(os.environ.get("AFTERCARE_INSTANCE", ROOT / "instance"))
     app = Flask("aftercare", instance_path=str(instance), template_folder=str(ROOT / "templates"),
                 root_path=str(ROOT))
+    app.url_map.converters["int"] = ids.Int64Converter  # ids past 64 bits: 404, not a database error
     instance.mkdir(parents=True, exist_ok=True)
     app.config.update(config.build(instance, overrides))
     _logging(app)
