@@ -19,7 +19,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from integration import admin_auth, extensions
+from integration import admin_auth, editor_sends, extensions
 from integration.db import insert_ignore, utcnow
 from integration.models import Attempt, Delivery, Message, MessageStatus, Order, Shop
 from notifications.jobs import enqueue_messages
@@ -237,7 +237,11 @@ def claim_resend(session: Session, message: Message) -> int:
 
 @bp.get("")
 def index() -> ResponseReturnValue:
-    return admin_auth.page(admin_auth.current(), "admin/activity.html", statuses=STATUSES,
+    admin = admin_auth.current()
+    with extensions.db().session() as session:
+        test_sends = editor_sends.recent(session, admin.shop_id)
+        session.expunge_all()
+    return admin_auth.page(admin, "admin/activity.html", statuses=STATUSES, test_sends=test_sends,
                            message_types=MESSAGE_TYPES, channels=CHANNELS, page_size=PAGE_SIZE)
 
 

@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from integration import admin_auth, extensions
+from integration import admin_auth, editor_sends, extensions
 from integration.admin import OVERLAPS, WOO_OVERLAPS
 from integration.db import utcnow
 from integration.models import Message, Order, Shop, TemplateVersion
@@ -149,6 +149,7 @@ def editor(message_type: str, channel: str) -> ResponseReturnValue:
         page = {"message_type": message_type, "label": LABELS[message_type], "channel": channel, "locale": locale,
                 "parts": templates_store.in_use(db, *key), "part_names": templates_store.CHANNEL_PARTS[channel],
                 "variables": samples.example_values(values), "orders": _recent_orders(db, shop.id),
+                "recipients": [r for r in editor_sends.allowed_recipients(shop) if ("@" in r) == (channel == "email")],
                 "versions": [(v.id, v.created_at, v.author, v.note or ("default" if not v.parts else ""))
                              for v in templates_store.versions(db, key)]}
     return admin_auth.page(admin, "admin/editor.html", editor=page)
@@ -263,38 +264,23 @@ def send_test(message_type: str, channel: str) -> ResponseReturnValue:
     data = _load(TestSendSchema())
     with extensions.db().session() as db:
         shop = db.get(Shop, admin.shop_id)
+        try:
+            recipient = editor_sends.admit(db, shop, channel, data["to"])
+        except editor_sends.TestSendRefusedError as exc:
+            return editor_sends.refusal(exc)
         result = _checked_preview(shop, message_type, channel, data, _order(db, shop.id, data["order_id"]))
         if result["errors"]:
             return jsonify(sent=False, **result), 422
-        outgoing = _test_outgoing(shop, channel, data["to"], result["preview"])
+        outgoing = _test_outgoing(shop, channel, recipient, result["preview"])
     answer = channels.sender_for(channel, current_app.config, extensions.db()).send(outgoing)
-    current_app.logger.info("shop %s: test %s %s: %s", admin.shop_id, message_type, channel, answer.outcome)
+    editor_sends.record(admin.shop_id, message_type, channel, recipient, answer)
     return jsonify(sent=answer.outcome == channels.SENT, outcome=answer.outcome, detail=answer.detail)
 
 
-def _test_outgoing(shop: Shop, channel: str, to: str, rendered: dict[str, Any]) -> channels.Outgoing:
-    recipient = _recipient(channel, to)
+def _test_outgoing(shop: Shop, channel: str, recipient: str, rendered: dict[str, Any]) -> channels.Outgoing:
     if channel == "sms":
         return channels.Outgoing(ledger_id=None, shop_id=shop.id, channel="sms", recipient=recipient,
                                  text=rendered["sms"], sms_sender=shop.sms_sender)
     return channels.Outgoing(ledger_id=None, shop_id=shop.id, channel="email", recipient=recipient,
                              subject=f"[Test] {rendered['subject']}", html=rendered["html"], text=rendered["text"],
                              sender_name=shop.sender_name or shop.name, reply_to=shop.reply_to)
-
-
-def _recipient(channel: str, to: str) -> str:
-    import phonenumbers
-    from marshmallow.validate import Email
-
-    if channel == "email":
-        try:
-            return Email()(to.strip())
-        except ValidationError as exc:
-            raise _Invalid({"to": exc.messages}) from exc
-    try:
-        number = phonenumbers.parse(to, "US")
-    except phonenumbers.NumberParseException as exc:
-        raise _Invalid({"to": ["not a phone number"]}) from exc
-    if not phonenumbers.is_valid_number(number):
-        raise _Invalid({"to": ["not a valid phone number"]})
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

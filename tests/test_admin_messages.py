@@ -102,11 +102,11 @@ def test_history_compare_restore_and_reset(app: Any, shop_id: int) -> None:
 
 def test_send_test_goes_through_the_real_channel(app: Any, shop_id: int) -> None:
     admin = Admin(app)
-    answer = admin.post(f"{EDITOR}/test", {"parts": GOOD, "to": "merchant@acme.example"}).get_json()
+    answer = admin.post(f"{EDITOR}/test", {"parts": GOOD, "to": "help@acme.example"}).get_json()
     assert answer["sent"] is True
     with app.extensions["aftercare.db"].session() as session:
         row = session.scalars(select(OutboxMessage)).one()
-    assert (row.recipient, row.subject, row.message_id) == ("merchant@acme.example", "[Test] Thanks Jamie, we have #1001", None)
+    assert (row.recipient, row.subject, row.message_id) == ("help@acme.example", "[Test] Thanks Jamie, we have #1001", None)
     assert admin.post(f"{EDITOR}/test", {"parts": GOOD, "to": "not an address"}).status_code == 400
 
 
