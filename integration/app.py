@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from integration import admin_auth, cli, config, extensions, health, ids
+from integration import admin_auth, cli, config, extensions, health, ids, limits
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +39,7 @@ def _blueprints(app: Flask) -> None:
                       admin_settings.bp, editor_sends.bp, storefront.bp, woo_connect.bp):
         app.register_blueprint(blueprint)
     storefront.init_app(app)
+    limits.init_app(app)
 
 
 def _logging(app: Flask) -> None:

@@ -60,6 +60,8 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "SEND_BACKOFF_BASE": float(_env("SEND_BACKOFF_BASE", 30)),
         "PARENT_WAIT_RETRIES": int(_env("PARENT_WAIT_RETRIES", 6)),
         "PARENT_WAIT_BASE": float(_env("PARENT_WAIT_BASE", 10)),
+        "DELIVERY_ATTEMPTS": int(_env("DELIVERY_ATTEMPTS", 5)),
+        "PRIVACY_DELIVERY_ATTEMPTS": int(_env("PRIVACY_DELIVERY_ATTEMPTS", 10)),
         "LEASE_SECONDS": int(_env("LEASE_SECONDS", 60)),
         "SWEEP_GRACE_SECONDS": int(_env("SWEEP_GRACE_SECONDS", 30)),
         "SCHEDULER_INTERVAL": int(_env("SCHEDULER_INTERVAL", 15)),
@@ -72,6 +74,13 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "WOO_BACKOFF": float(_env("WOO_BACKOFF", 1)),
         "WOO_TRACKING_CHECKS": int(_env("WOO_TRACKING_CHECKS", 50)),
         "STOREFRONT_CACHE_SECONDS": float(_env("STOREFRONT_CACHE_SECONDS", 10)),
+        "PROXY_HOPS": int(_env("PROXY_HOPS", 0)),
+        "RATE_LIMIT_CONNECT": _env("RATE_LIMIT_CONNECT", "10/hour"),
+        "RATE_LIMIT_AUTH_CALLBACK": _env("RATE_LIMIT_AUTH_CALLBACK", "20/hour"),
+        "RATE_LIMIT_CLAIM": _env("RATE_LIMIT_CLAIM", "120/hour"),
+        "RATE_LIMIT_CLICKS": _env("RATE_LIMIT_CLICKS", "30/minute"),
+        "RATE_LIMIT_SHOP_CLICKS": _env("RATE_LIMIT_SHOP_CLICKS", "600/minute"),
+        "TEST_SENDS_PER_HOUR": int(_env("TEST_SENDS_PER_HOUR", 10)),
     }
 
 
