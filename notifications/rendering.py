@@ -4,7 +4,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -14,9 +16,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import css_inline
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
-from liquid import Environment, Template
-from liquid.exceptions import LiquidError
+from liquid import Environment, RenderContext, Template
+from liquid.exceptions import (
+    ContextDepthError,
+    LiquidError,
+    LocalNamespaceLimitError,
+    LoopIterationLimitError,
+    OutputStreamLimitError,
+    ResourceLimitError,
+)
 from liquid.filter import with_context
+
+from notifications import template_limits
+from notifications.template_limits import RENDER_SECONDS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PARTS = ("subject", "html", "text", "sms")
@@ -25,26 +37,39 @@ PARTS = ("subject", "html", "text", "sms")
 class TemplateError(Exception):
     """A template that does not parse or render; says where (line and column) when it can."""
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 template: str = "") -> None:
         where = f" (line {line}, column {column})" if line else ""
         super().__init__(f"{message}{where}")
-        self.line, self.column = line, column
+        self.line, self.column, self.template = line, column, template
+
+
+class TemplateLimitError(TemplateError):
+    """The render went past a limit (a value's size, loop iterations, output, time): the template is refused."""
 
 
 class MessageEnvironment(Environment):
-    """Limits for untrusted authors (python-liquid's documented values for that case)."""
+    """Limits for untrusted authors (python-liquid's documented values for that case), and checked
+    filters, loops and ranges (template_limits) so that no intermediate value or render can grow unbounded."""
 
-    loop_iteration_limit = 1000
+    template_class = template_limits.CheckedTemplate
+    loop_iteration_limit = template_limits.RANGE_LIMIT
     local_namespace_limit = 2000
     output_stream_limit = 200_000
     context_depth_limit = 30
 
 
+#: Amounts at or past this are not money (and Babel would spell out every digit of 1e999999).
+MONEY_CEILING = Decimal(10) ** 15
+
+
 def _decimal(value: Any) -> Decimal | None:
+    text = "" if value is None else str(value)
     try:
-        return None if value is None or value == "" else Decimal(str(value))
+        amount = Decimal(text) if 0 < len(text) <= 64 else None
     except (InvalidOperation, ValueError):
         return None
+    return amount if amount is not None and amount.is_finite() and abs(amount) < MONEY_CEILING else None
 
 
 def _setting(context: Any, name: str, default: str) -> str:
@@ -121,22 +146,37 @@ HTML_ENV, TEXT_ENV = _environment(True), _environment(False)
 
 
 def parse(source: str, html: bool, name: str = "template") -> Template:
-    """Parse a template, or raise TemplateError with its line and column."""
+    """Parse a template (its range literals bounded), or raise TemplateError with its line and column."""
     try:
-        return (HTML_ENV if html else TEXT_ENV).from_string(source, name=name)
+        template = (HTML_ENV if html else TEXT_ENV).from_string(source, name=name)
+        template_limits.bound_ranges(template.nodes, RenderContext(template))
     except LiquidError as exc:
-        raise _located(exc, source) from exc
+        raise _located(exc, source, name) from exc
+    return template
 
 
-def _located(exc: LiquidError, source: str | None = None) -> TemplateError:
+#: python-liquid's own limits, in words a merchant can act on.
+LIMIT_REASONS: dict[type[LiquidError], str] = {
+    LocalNamespaceLimitError: "the template's variables (assign, capture) are past the limit of "
+                              f"{MessageEnvironment.local_namespace_limit:,} bytes",
+    LoopIterationLimitError: f"the loops run more than the limit of {MessageEnvironment.loop_iteration_limit:,} "
+                             "iterations",
+    OutputStreamLimitError: f"the output is past the limit of {MessageEnvironment.output_stream_limit:,} bytes",
+    ContextDepthError: "the template nests too deeply",
+}
+
+
+def _located(exc: LiquidError, source: str | None = None, template: str = "") -> TemplateError:
     """Line and column of the error; an error at the end of the input points at the end."""
+    kind = TemplateLimitError if isinstance(exc, ResourceLimitError) else TemplateError
+    message = LIMIT_REASONS.get(type(exc)) or str(exc.message or exc)
     where = exc.context()
     if where:
-        return TemplateError(str(exc.message or exc), where[0], where[1])
+        return kind(message, where[0], where[1], template)
     if source is not None:
         lines = source.split("\n")
-        return TemplateError(str(exc.message or exc), len(lines), len(lines[-1]))
-    return TemplateError(str(exc.message or exc))
+        return kind(message, len(lines), len(lines[-1]), template)
+    return kind(message, template=template)
 
 
 @functools.lru_cache(maxsize=512)
@@ -165,9 +205,9 @@ def locale_chain(*candidates: str | None) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1024)
-def merchant_template(source: str, html: bool) -> Template:
-    """A merchant's template source, parsed once per distinct source."""
-    return parse(source, html, name="merchant template")
+def merchant_template(source: str, part: str) -> Template:
+    """A merchant's template source for a part (its name in errors), parsed once per distinct source."""
+    return parse(source, part == "html", name=part)
 
 
 #: locale -> part -> source: the merchant's own templates, which win over the shipped ones.
@@ -178,17 +218,32 @@ def find_template(locales: list[str], message_type: str, part: str, custom: Cust
     """The first locale of the chain that has the part: the merchant's version, else the shipped one."""
     for locale in locales:
         source = (custom or {}).get(locale, {}).get(part)
-        template = merchant_template(source, part == "html") if source else default_template(locale, message_type, part)
+        template = merchant_template(source, part) if source else default_template(locale, message_type, part)
         if template is not None:
             return template
     raise TemplateError(f"no {part} template for {message_type}")
 
 
-def render(template: Template, context: dict[str, Any]) -> str:
+@contextmanager
+def one_deadline(seconds: float = RENDER_SECONDS) -> Iterator[None]:
+    """Every render inside shares one deadline (all the parts of a message); an outer one wins."""
+    if template_limits.DEADLINE.get() is not None:
+        yield
+        return
+    token = template_limits.DEADLINE.set(time.monotonic() + seconds)
     try:
-        return template.render(**context)
+        yield
+    finally:
+        template_limits.DEADLINE.reset(token)
+
+
+def render(template: Template, context: dict[str, Any]) -> str:
+    """Render within the limits, or raise TemplateError (TemplateLimitError for a limit) with line and column."""
+    try:
+        with one_deadline():
+            return template.render(**context)
     except LiquidError as exc:
-        raise _located(exc) from exc
+        raise _located(exc, template=template.name) from exc
 
 
 @dataclass(frozen=True)
@@ -198,6 +253,7 @@ class RenderedEmail:
     text: str
 
 
+@one_deadline()
 def render_email(locales: list[str], message_type: str, context: dict[str, Any],
                  custom: Custom | None = None) -> RenderedEmail:
     subject = " ".join(render(find_template(locales, message_type, "subject", custom), context).split())
@@ -214,6 +270,7 @@ GSM_STAND_INS = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2
                                "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2026": "..."})
 
 
+@one_deadline()
 def render_sms(locales: list[str], message_type: str, context: dict[str, Any], custom: Custom | None = None) -> str:
     text = render(find_template(locales, message_type, "sms", custom), context).translate(GSM_STAND_INS)
     return " ".join(text.split())
