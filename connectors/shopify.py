@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import hmac
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, post_load
-from shopify_app import verify_webhook_req
-
-from connectors.base import DeliveryKey, MalformedPayload, Verification, header
+from connectors.base import MAX_ID, DeliveryKey, MalformedPayload, Verification, clean_header, decode_mac, header
 from connectors.events import (
     AppUninstalled,
     CarrierEventReceived,
@@ -37,15 +37,25 @@ from connectors.shopify_api import ShopFacts
 
 PLATFORM = "shopify"
 PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
+HMAC_HEADERS = ("X-Shopify-Hmac-Sha256", "Shopify-Hmac-Sha256")
+#: the length of the id columns (orders, shipments, deliveries' resource id).
+MAX_ID_CHARS = 64
+#: the length of the event and webhook id columns.
+MAX_HEADER_ID_CHARS = 100
 
 
 class IdString(fields.Field):
-    """A platform id (integer or string) kept as an exact string."""
+    """A platform id (an integer within 64 bits, or a short string) kept as an exact string."""
+
+    default_error_messages = {"invalid": "Not a valid id: an integer within 64 bits or a string of at most "
+                                         f"{MAX_ID_CHARS} characters."}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise self.make_error("invalid")
+        if isinstance(value, int) and not -MAX_ID <= value <= MAX_ID or len(str(value)) > MAX_ID_CHARS:
             raise self.make_error("invalid")
         return str(value)
 
@@ -324,45 +334,73 @@ def normalize(topic: str, payload: Mapping[str, Any]) -> list[Event]:
 
 
 def verify(headers: Mapping[str, str], body: bytes, secret: str | None, previous: str | None,
-           client_id: str | None) -> Verification:
-    """HMAC over the raw body with the current or previous secret, via shopifyapp.
+           client_id: str | None = None) -> Verification:
+    """base64(HMAC-SHA256(raw body)) in X-Shopify-Hmac-Sha256 with the current or previous secret, compared
+    in constant time on the raw bytes before anything reads the body.
 
-    shopifyapp answers a missing header with 400; the App Store wants 401, so any failure is 401 here.
+    shopifyapp's verify_webhook_req is not used for webhooks: it parses the whole body as JSON for its log
+    before it checks the HMAC (a deep or huge-number body raised there) and answers a missing header with
+    400 (the App Store wants 401). `client_id` is kept for callers; webhooks do not carry it.
     """
     if not secret:
         return Verification(False, "SHOPIFY_API_SECRET is not configured")
+    mac = decode_mac(next((value for name in HMAC_HEADERS if (value := header(headers, name))), None))
+    if mac is None:
+        return Verification(False, "X-Shopify-Hmac-Sha256 is missing or not a base64 HMAC-SHA256")
+    if not any(hmac.compare_digest(mac, hmac.new(key.encode("utf-8"), body, hashlib.sha256).digest())
+               for key in (secret, previous) if key):
+        return Verification(False, "X-Shopify-Hmac-Sha256 does not match the body")
     try:
-        text = body.decode("utf-8")
+        body.decode("utf-8")
     except UnicodeDecodeError:
         return Verification(False, "body is not UTF-8")
-    result = verify_webhook_req(
-        {"method": "POST", "headers": dict(headers), "url": "", "body": text},
-        {"client_id": client_id or "aftercare", "client_secret": secret, "old_client_secret": previous},
-    )
-    return Verification(result.ok, result.log.code)
+    return Verification(True, "verified")
 
 
 def shop_domain(headers: Mapping[str, str]) -> str | None:
-    value = header(headers, "X-Shopify-Shop-Domain")
+    value = clean_header(headers, "X-Shopify-Shop-Domain", 255)  # not printable ASCII: no shop has it
     return value.strip().lower() if value else None
 
 
 def _triggered_at(headers: Mapping[str, str]) -> dt.datetime | None:
-    raw = header(headers, "X-Shopify-Triggered-At")
-    try:
-        return dt.datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
-    except ValueError:
+    raw = clean_header(headers, "X-Shopify-Triggered-At", 64)
+    if not raw:
         return None
+    try:
+        parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _header_id(headers: Mapping[str, str], name: str) -> str | None:
+    """An id header: absent, or printable ASCII that fits its column (MalformedPayload otherwise)."""
+    if header(headers, name) is None:
+        return None
+    value = clean_header(headers, name, MAX_HEADER_ID_CHARS)
+    if value is None:
+        raise MalformedPayload(f"{name} is not a printable id of at most {MAX_HEADER_ID_CHARS} characters")
+    return value
+
+
+def resource_id(payload: Mapping[str, Any]) -> str | None:
+    """The payload's `id`, which the dedupe key holds: absent, or an id IdString accepts."""
+    resource = payload.get("id")
+    if resource is None:
+        return None
+    if isinstance(resource, bool) or not isinstance(resource, (int, str)) or len(str(resource)) > MAX_ID_CHARS \
+            or isinstance(resource, int) and not -MAX_ID <= resource <= MAX_ID:
+        raise MalformedPayload("id is not an integer within 64 bits or a short string")
+    return str(resource)
 
 
 def delivery_key(topic: str, headers: Mapping[str, str], payload: Mapping[str, Any]) -> DeliveryKey:
     """(topic, X-Shopify-Event-Id, resource id): one merchant action can touch several resources."""
-    event_id = header(headers, "X-Shopify-Event-Id")
-    webhook_id = header(headers, "X-Shopify-Webhook-Id")
-    resource = payload.get("id") if isinstance(payload, Mapping) else None
-    resource_id = None if resource is None else str(resource)
+    event_id = _header_id(headers, "X-Shopify-Event-Id")
+    webhook_id = _header_id(headers, "X-Shopify-Webhook-Id")
+    resource = resource_id(payload) if isinstance(payload, Mapping) else None
     identity = event_id or webhook_id or ""
     return DeliveryKey(
-        dedupe_key=f"{topic}|{identity}|{resource_id or ''}", event_id=event_id,
-        webhook_id=webhook_id, resource_id=resource_id, triggered_at=_triggered_at(headers),
+        dedupe_key=f"{topic}|{identity}|{resource or ''}", event_id=event_id,
+        webhook_id=webhook_id, resource_id=resource, triggered_at=_triggered_at(headers),
     )

@@ -7,8 +7,6 @@ and handed back as `previous`) against the new body, never from the topic alone.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import dataclasses
 import datetime as dt
@@ -22,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connectors.base import DeliveryKey, MalformedPayload, Verification, header
+from connectors.base import DeliveryKey, MalformedPayload, Verification, clean_header, decode_mac, header, platform_id
 from connectors.events import (
     CarrierEventReceived,
     CarrierUpdate,
@@ -54,6 +52,9 @@ TRACKING_META = "_wc_shipment_tracking_items"
 FULFILLMENT_META = "_fulfillment_status"
 SHIPPED_FULFILLMENT = frozenset({"fulfilled", "partially_fulfilled"})
 MAX_SHIPMENT_ID = 64
+MAX_HEADER_ID_CHARS = 100
+MAX_AMOUNT = Decimal(10) ** 12
+MAX_NUMBER_CHARS = 60  # "#" + number fits the orders' name column
 _PING = re.compile(rb"webhook_id=\d+")
 _ABSENT = object()
 
@@ -88,16 +89,16 @@ class Normalized:
 # --- delivery: signature, ping, dedupe key -------------------------------------------------------------
 
 def verify(headers: Mapping[str, str], body: bytes, secret: str | None) -> Verification:
-    """base64(HMAC-SHA256(raw body, secret)) in X-WC-Webhook-Signature (§1.5), compared in constant time."""
+    """base64(HMAC-SHA256(raw body, secret)) in X-WC-Webhook-Signature (§1.5), compared in constant time on
+    the raw bytes before anything reads the body; a malformed signature is refused before any hashing."""
     if not secret:
         return Verification(False, "no webhook secret is configured for this store")
     given = header(headers, "X-WC-Webhook-Signature")
     if not given:
         return Verification(False, "X-WC-Webhook-Signature header is missing")
-    try:
-        mac = base64.b64decode(given.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return Verification(False, "X-WC-Webhook-Signature is not base64")
+    mac = decode_mac(given)
+    if mac is None:
+        return Verification(False, "X-WC-Webhook-Signature is not a base64 HMAC-SHA256")
     expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
     ok = hmac.compare_digest(mac, expected)
     return Verification(ok, "signature matches" if ok else "signature does not match the body")
@@ -116,13 +117,23 @@ def delivery_key(topic: str, headers: Mapping[str, str], payload: Any) -> Delive
     seconds stays two deliveries, a repeat in the same second collapses, harmless as trashing is idempotent.
     """
     order_id = order_id_of(payload)
-    delivery = header(headers, "X-WC-Webhook-Delivery-ID")
+    delivery, webhook = _header_id(headers, "X-WC-Webhook-Delivery-ID"), _header_id(headers, "X-WC-Webhook-ID")
     modified = payload.get("date_modified_gmt") if topic != "order.deleted" else None
     triggered = parse_gmt(modified)
     stamp = modified if triggered else (delivery or "")
     return DeliveryKey(dedupe_key=f"{topic}:{order_id}:{stamp}", event_id=delivery,
-                       webhook_id=header(headers, "X-WC-Webhook-ID"), resource_id=str(order_id),
+                       webhook_id=webhook, resource_id=str(order_id),
                        triggered_at=triggered)
+
+
+def _header_id(headers: Mapping[str, str], name: str) -> str | None:
+    """An id header: absent, or printable ASCII that fits its column (MalformedPayload otherwise)."""
+    if header(headers, name) is None:
+        return None
+    value = clean_header(headers, name, MAX_HEADER_ID_CHARS)
+    if value is None:
+        raise MalformedPayload(f"{name} is not a printable id of at most {MAX_HEADER_ID_CHARS} characters")
+    return value
 
 
 # --- reading the body ----------------------------------------------------------------------------------
@@ -130,10 +141,7 @@ def delivery_key(topic: str, headers: Mapping[str, str], payload: Any) -> Delive
 def order_id_of(payload: Any) -> int:
     if not isinstance(payload, Mapping):
         raise MalformedPayload("payload is not a JSON object")
-    value = payload.get("id")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MalformedPayload("order has no integer id")
-    return value
+    return platform_id(payload.get("id"), "the order's id")
 
 
 def parse_gmt(value: Any) -> dt.datetime | None:
@@ -142,17 +150,51 @@ def parse_gmt(value: Any) -> dt.datetime | None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(str(value))
-    except ValueError as exc:
-        raise MalformedPayload(f"unparseable date {value!r}") from exc
-    return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc)
+        return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError) as exc:
+        raise MalformedPayload(f"unparseable date {str(value)[:40]!r}") from exc
 
 
 def money(value: Any) -> Decimal:
     """Money arrives as strings (`"29.35"`); an absent amount is zero."""
+    if value is None or value == "":
+        return Decimal("0")
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)) or len(str(value)) > 40:
+        raise MalformedPayload("an amount is not a number")
     try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal("0")
-    except InvalidOperation as exc:
-        raise MalformedPayload(f"unparseable amount {value!r}") from exc
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise MalformedPayload(f"unparseable amount {str(value)[:40]!r}") from None
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise MalformedPayload("an amount is not a finite number below 10**12")
+    return amount
+
+
+def text(data: Mapping[str, Any], key: str, limit: int = 255) -> str | None:
+    """A text field (an email, a name, a phone): a string of at most `limit` characters, or None when empty."""
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise MalformedPayload(f"{key} is not a string")
+    if len(value) > limit:
+        raise MalformedPayload(f"{key} is longer than {limit} characters")
+    return value
+
+
+def count(value: Any, what: str) -> int:
+    """A quantity: an integer (WooCommerce may send it as a string); 0 when absent."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
+        raise MalformedPayload(f"{what} is not a number")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise MalformedPayload(f"{what} is not a number") from None
+    if not number.is_finite() or number != number.to_integral_value() or abs(number) > 10**9:
+        raise MalformedPayload(f"{what} is not a whole number")
+    return int(number)
 
 
 def rows(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -192,9 +234,9 @@ def ships(payload: Mapping[str, Any]) -> bool:
 def _line_item(row: Mapping[str, Any], requires_shipping: bool) -> LineItem:
     price = row.get("price")
     # REST names keep WordPress's HTML entities ("Ship Your Idea &ndash; ..."); templates escape on output.
-    return LineItem(id=str(row.get("id")), title=html.unescape(str(row.get("name") or "")), quantity=int(row.get("quantity") or 0),
-                    sku=row.get("sku") or None, price=None if price is None else money(price),
-                    requires_shipping=requires_shipping)
+    return LineItem(id=str(row.get("id")), title=html.unescape(str(row.get("name") or "")),
+                    quantity=count(row.get("quantity"), "a line's quantity"), sku=text(row, "sku"),
+                    price=None if price is None else money(price), requires_shipping=requires_shipping)
 
 
 def _paid_like(paid: bool, refunded: bool, options: Options) -> str:
@@ -238,20 +280,23 @@ def order_snapshot(payload: Mapping[str, Any], options: Options = Options()) -> 
     order_id, status = order_id_of(payload), status_of(payload)
     billing, shipping = _section(payload, "billing"), _section(payload, "shipping")
     number = str(payload.get("number") or order_id)
+    if len(number) > MAX_NUMBER_CHARS:
+        raise MalformedPayload(f"the order number is longer than {MAX_NUMBER_CHARS} characters")
     modified = parse_gmt(payload.get("date_modified_gmt"))
     items = tuple(_line_item(row, ships(payload)) for row in rows(payload, "line_items"))
-    if not payload.get("currency"):
+    currency = text(payload, "currency", 8)
+    if not currency:
         raise MalformedPayload("order has no currency")
     return OrderSnapshot(
-        id=str(order_id), name=f"#{number}", number=number, currency=str(payload["currency"]),
-        email=billing.get("email") or None, phone=billing.get("phone") or shipping.get("phone") or None,
+        id=str(order_id), name=f"#{number}", number=number, currency=currency,
+        email=text(billing, "email"), phone=text(billing, "phone", 64) or text(shipping, "phone", 64),
         created_at=parse_gmt(payload.get("date_created_gmt")), updated_at=modified,
         cancelled_at=modified if status == "cancelled" else None, financial_status=financial_status(payload, options),
-        customer_first_name=billing.get("first_name") or None, customer_last_name=billing.get("last_name") or None,
+        customer_first_name=text(billing, "first_name"), customer_last_name=text(billing, "last_name"),
         status_url=_status_url(payload, options),
         subtotal=sum((money(row.get("subtotal")) for row in rows(payload, "line_items")), Decimal("0")),
         shipping=money(payload.get("shipping_total")), tax=money(payload.get("total_tax")),
-        total=money(payload.get("total")), shipping_country=shipping.get("country") or billing.get("country") or None,
+        total=money(payload.get("total")), shipping_country=text(shipping, "country", 8) or text(billing, "country", 8),
         line_items=items,
     )
 
@@ -346,7 +391,7 @@ def _rest_tracking(row: Mapping[str, Any], place: _Place) -> _Tracked | None:
 def _fulfilled_items(raw: Any, order_items: tuple[LineItem, ...]) -> tuple[LineItem, ...]:
     """A fulfillment's `_items` ([{item_id, qty}]) as order line items; all of them when it names none."""
     by_id = {item.id: item for item in order_items}
-    picked = [dataclasses.replace(by_id[str(row.get("item_id"))], quantity=int(row.get("qty") or 0))
+    picked = [dataclasses.replace(by_id[str(row.get("item_id"))], quantity=count(row.get("qty"), "a fulfilled qty"))
               for row in (raw if isinstance(raw, list) else []) if isinstance(row, Mapping)
               and str(row.get("item_id")) in by_id]
     return tuple(picked) or order_items

@@ -29,7 +29,7 @@ def _due(session: Session, model: type, status: str, grace: int) -> list:  # typ
 
 def sweep() -> dict[str, int]:
     """Enqueue again whatever is due and not in flight; settle rows a dead worker left `sending`."""
-    counts = {"unknown": mark_abandoned_sends(), "released": release_holds()}
+    counts = {"unknown": mark_abandoned_sends(), "released": release_holds(), "exhausted": end_exhausted_deliveries()}
     counts["deliveries"] = _requeue(Delivery, DeliveryStatus.PENDING.value, "delivery")
     counts["messages"] = _requeue(Message, MessageStatus.PENDING.value, "send")
     if any(counts.values()):
@@ -52,6 +52,23 @@ def _requeue(model: type, status: str, prefix: str) -> int:
     for row in rows:
         enqueue(row.id, job_id=row.job_id)
     return len(rows)
+
+
+def end_exhausted_deliveries() -> int:
+    """A pending delivery that has had all its runs, not leased now, ends failed: never enqueued again."""
+    from webhooks.jobs import exhausted
+
+    now = utcnow()
+    with extensions.db().session() as session:
+        result = session.execute(
+            update(Delivery).where(Delivery.status == DeliveryStatus.PENDING.value, exhausted())
+            .where(or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
+            .values(status=DeliveryStatus.FAILED.value, lease_until=None, processed_at=now,
+                    error="failed after its attempts: processing never finished")
+        )
+    if result.rowcount:  # type: ignore[attr-defined]
+        log.warning("sweep: %d deliveries past their attempts ended failed", result.rowcount)  # type: ignore[attr-defined]
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
 def mark_abandoned_sends() -> int:

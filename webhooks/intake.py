@@ -4,10 +4,8 @@ No rendering, sending or platform call happens here: the answer must come well i
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, request
@@ -16,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import shopify, woocommerce
-from connectors.base import DeliveryKey, header
+from connectors.base import DeliveryKey, MalformedPayload, clean_header, load_object
 from integration import extensions, woo_store
 from integration.db import insert_ignore, utcnow
 from integration.models import Delivery, DeliveryStatus, Shop
@@ -50,12 +48,21 @@ def woocommerce_webhook(shop_id: int) -> ResponseReturnValue:
     return receive_woocommerce(shop_id, request.headers, request.get_data(cache=False))
 
 
-def parse_json(body: bytes) -> Any:
-    """JSON with exact integers and decimals; 400 when it is not JSON."""
+def parse_json(body: bytes) -> dict[str, Any]:
+    """A verified body as a JSON object with exact decimals; 400 when it is not JSON, not an object, deeper
+    than 64 levels or holds a lone surrogate. Only ever called after the signature passed."""
     try:
-        return json.loads(body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadDelivery(400, f"body is not valid JSON: {exc}") from exc
+        return load_object(body)
+    except MalformedPayload as exc:
+        raise BadDelivery(400, str(exc)) from None
+
+
+def key_of(make: Any, topic: str, headers: Mapping[str, str], payload: dict[str, Any]) -> DeliveryKey:
+    """The dedupe key; 400 when the ids it is made of are not what the platform sends."""
+    try:
+        return make(topic, headers, payload)  # type: ignore[no-any-return]
+    except MalformedPayload as exc:
+        raise BadDelivery(400, str(exc)) from None
 
 
 def find_shop(session: Session, platform: str, domain: str | None) -> Shop | None:
@@ -66,14 +73,11 @@ def find_shop(session: Session, platform: str, domain: str | None) -> Shop | Non
 
 def receive_shopify(headers: Mapping[str, str], body: bytes) -> ResponseReturnValue:
     cfg = extensions.config
-    verdict = shopify.verify(headers, body, cfg("SHOPIFY_API_SECRET"),
-                             cfg("SHOPIFY_API_SECRET_PREVIOUS"), cfg("SHOPIFY_API_KEY"))
+    verdict = shopify.verify(headers, body, cfg("SHOPIFY_API_SECRET"), cfg("SHOPIFY_API_SECRET_PREVIOUS"))
     if not verdict.ok:
         log.warning("shopify webhook refused: %s", verdict.detail)
         raise BadDelivery(401, "invalid or missing X-Shopify-Hmac-Sha256")
-    topic = header(headers, "X-Shopify-Topic")
-    if not topic:
-        raise BadDelivery(400, "missing X-Shopify-Topic")
+    topic = _topic(headers, "X-Shopify-Topic")
     payload = parse_json(body)
     with extensions.db().session() as session:  # one short transaction: find the shop, store
         shop = find_shop(session, shopify.PLATFORM, shopify.shop_domain(headers))
@@ -82,26 +86,34 @@ def receive_shopify(headers: Mapping[str, str], body: bytes) -> ResponseReturnVa
         if topic not in shopify.HANDLED_TOPICS:
             log.info("shop %s: topic %s acknowledged and ignored", shop.id, topic)
             return {"status": "ignored"}, 200
-        delivery_id = store(session, shop.id, topic, shopify.delivery_key(topic, headers, payload), body)
+        delivery_id = store(session, shop.id, topic, key_of(shopify.delivery_key, topic, headers, payload), body)
     return enqueue(shop.id, topic, delivery_id)
 
 
 def receive_woocommerce(shop_id: int, headers: Mapping[str, str], body: bytes) -> ResponseReturnValue:
     if woocommerce.is_ping(headers, body):
         return _answer_ping(shop_id)
+    shop = _active_store(shop_id)
+    topic = _verified_woo_topic(shop, headers, body)  # nothing reads the body before this passed
+    payload = parse_json(body)
+    if topic not in woocommerce.HANDLED_TOPICS:
+        log.info("shop %s: topic %s acknowledged and ignored", shop.id, topic)
+        return {"status": "ignored"}, 200
+    key = key_of(woocommerce.delivery_key, topic, headers, payload)
+    with extensions.db().session() as session:
+        delivery_id = store(session, shop.id, topic, key, body)
+    return enqueue(shop_id, topic, delivery_id)
+
+
+def _active_store(shop_id: int) -> Shop:
+    """The store, read in its own short transaction (the signature is checked outside any)."""
     with extensions.db().session() as session:
         shop = session.get(Shop, shop_id)
-        if shop is None or shop.platform != woocommerce.PLATFORM:
-            raise BadDelivery(404, "unknown store")
-        if shop.status != "active":
-            raise BadDelivery(410, f"this store is {shop.status} in Aftercare")
-        topic = _verified_woo_topic(shop, headers, body)
-        payload = parse_json(body)
-        if topic not in woocommerce.HANDLED_TOPICS:
-            log.info("shop %s: topic %s acknowledged and ignored", shop.id, topic)
-            return {"status": "ignored"}, 200
-        delivery_id = store(session, shop.id, topic, woocommerce.delivery_key(topic, headers, payload), body)
-    return enqueue(shop_id, topic, delivery_id)
+    if shop is None or shop.platform != woocommerce.PLATFORM:
+        raise BadDelivery(404, "unknown store")
+    if shop.status != "active":
+        raise BadDelivery(410, f"this store is {shop.status} in Aftercare")
+    return shop
 
 
 def _answer_ping(shop_id: int) -> ResponseReturnValue:
@@ -115,9 +127,13 @@ def _verified_woo_topic(shop: Shop, headers: Mapping[str, str], body: bytes) -> 
     if not verdict.ok:
         log.warning("shop %s: woocommerce webhook refused: %s", shop.id, verdict.detail)
         raise BadDelivery(401, "invalid or missing X-WC-Webhook-Signature")
-    topic = header(headers, "X-WC-Webhook-Topic")
+    return _topic(headers, "X-WC-Webhook-Topic")
+
+
+def _topic(headers: Mapping[str, str], name: str) -> str:
+    topic = clean_header(headers, name, 100)
     if not topic:
-        raise BadDelivery(400, "missing X-WC-Webhook-Topic")
+        raise BadDelivery(400, f"missing or invalid {name}")
     return topic
 
 
