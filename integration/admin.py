@@ -18,9 +18,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from shopify_app import app_home_patch_id_token, verify_app_home_req
 from sqlalchemy import func, select
 
+from connectors.shopify import PRIVACY_TOPICS
 from integration import admin_auth, extensions, help_metafield, shop_facts, shopify_tokens
 from integration.db import utcnow
 from integration.models import DataExport, Delivery, Message, Shop
+from notifications import quotas
 
 bp = Blueprint("admin", __name__)
 PATCH_PATH = admin_auth.PATCH_PATH
@@ -138,11 +140,12 @@ def render_home(admin: admin_auth.AdminRequest) -> Response:
     with extensions.db().session() as db:
         shop = db.get(Shop, admin.shop_id)
         status = shop_status(db, shop)
+        sending = sending_status(db, shop)
         exports = [(e.id, e.request_id, e.created_at) for e in db.scalars(
             select(DataExport).where(DataExport.shop_id == admin.shop_id)
             .order_by(DataExport.created_at.desc()).limit(50))]
     platform = PLATFORMS[shop.platform]
-    return admin_auth.page(admin, "admin/home.html", status=status, platform=platform,
+    return admin_auth.page(admin, "admin/home.html", status=status, platform=platform, sending=sending,
                            overlaps=platform["overlaps"], exports=exports)
 
 
@@ -155,4 +158,22 @@ def shop_status(db: Any, shop: Shop) -> dict[str, Any]:
         Message.shop_id == shop.id, Message.channel == "email", Message.created_at > week,
         Message.reason.like("no recipient: the order has no email address%")))
     return {"last_delivery": last, "failed_deliveries": failed, "missing_email": no_email,
-            "webhooks_healthy": last is not None and failed == 0}
+            "webhooks_healthy": last is not None and failed == 0, **failed_delivery_status(db, shop.id, week)}
+
+
+def failed_delivery_status(db: Any, shop_id: int, since: dt.datetime) -> dict[str, Any]:
+    """Why the last deliveries failed (their readable reasons), and how many privacy requests failed (an alert)."""
+    failed = (Delivery.shop_id == shop_id) & (Delivery.status == "failed")
+    privacy = db.scalar(select(func.count()).select_from(Delivery).where(
+        failed, Delivery.topic.in_(sorted(PRIVACY_TOPICS)), Delivery.received_at > utcnow() - dt.timedelta(days=30)))
+    reasons = [(d.topic, d.received_at, d.error or "no reason recorded") for d in db.scalars(
+        select(Delivery).where(failed, Delivery.received_at > since).order_by(Delivery.id.desc()).limit(5))]
+    return {"privacy_failed": privacy, "failed_reasons": reasons}
+
+
+def sending_status(db: Any, shop: Shop) -> dict[str, Any]:
+    """The operator's stop switch and today's cap, for the home page's alerts."""
+    now = utcnow()
+    cap = quotas.daily_cap(shop, now, bool(current_app.config.get("OPEN_SIGNUP")))
+    return {"stopped": shop.sending_stopped, "cap": cap, "held": quotas.held_by_cap(db, shop.id),
+            "sent_today": quotas.sent_today(db, shop.id, now) if cap is not None else None}

@@ -120,6 +120,49 @@ def admin_link(shop: str) -> None:
     click.echo(f"valid for {LINK_MAX_AGE // 60} minutes", err=True)
 
 
+def _find_shop(session: Any, shop: str) -> Shop:
+    """A shop by id or domain (the operator's commands)."""
+    key = shop.strip().lower()
+    found = session.get(Shop, int(key)) if key.isdigit() else session.scalar(select(Shop).where(Shop.domain == key))
+    if found is None:
+        raise click.ClickException(f"no shop {shop}")
+    return found
+
+
+@shop_cli.command("stop")
+@click.argument("shop")
+@click.option("--reason", default="stopped by the operator", help="What the merchant is told.")
+def shop_stop(shop: str, reason: str) -> None:
+    """Stop all sending for a shop at once (its messages are suppressed with the reason)."""
+    with extensions.db().session() as session:
+        found = _find_shop(session, shop)
+        found.sending_stopped = reason[:200]
+        click.echo(f"sending stopped for shop {found.id} ({found.domain})")
+
+
+@shop_cli.command("resume")
+@click.argument("shop")
+def shop_resume(shop: str) -> None:
+    """Let a stopped shop send again."""
+    with extensions.db().session() as session:
+        found = _find_shop(session, shop)
+        found.sending_stopped = None
+        click.echo(f"sending resumed for shop {found.id} ({found.domain})")
+
+
+@shop_cli.command("cap")
+@click.argument("shop")
+@click.argument("per_day")
+def shop_cap(shop: str, per_day: str) -> None:
+    """Set the shop's daily sending cap (a number of messages), or `default` for the instance's quota."""
+    if per_day != "default" and not per_day.isdigit():
+        raise click.BadParameter("a number of messages per day, or `default`")
+    with extensions.db().session() as session:
+        found = _find_shop(session, shop)
+        found.daily_send_cap = None if per_day == "default" else int(per_day)
+        click.echo(f"shop {found.id}: daily cap {per_day}")
+
+
 def init_app(app: Flask) -> None:
     for group in (db_cli, shop_cli, worker, scheduler, admin_link):
         app.cli.add_command(group)

@@ -19,7 +19,7 @@ from integration import backoff, durable, extensions
 from integration.db import utcnow
 from integration.durable import take_lease
 from integration.models import Attempt, Message, MessageStatus, Order, Shipment, Shop
-from notifications import channels, context, policy, rendering, templates_store
+from notifications import channels, context, policy, quotas, rendering, templates_store
 from notifications.types import MessageType
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,9 @@ def prepare(session: Session, message: Message) -> channels.Outgoing | None:
         return _conclude(message, MessageStatus.SUPPRESSED, "the order is not stored")
     shipment = _shipment(session, message)
     recipient = policy.recipient_for(message.channel, order)
-    decision = policy.decide(policy.Situation(session, message, shop, order, shipment, recipient, utcnow()))
+    now = utcnow()
+    cap = quotas.daily_cap(shop, now, bool(extensions.current_config().get("OPEN_SIGNUP")))
+    decision = policy.decide(policy.Situation(session, message, shop, order, shipment, recipient, now, cap))
     if decision.action == "suppress":
         return _conclude(message, MessageStatus.SUPPRESSED, decision.reason)
     if decision.action == "hold":

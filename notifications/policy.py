@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integration.models import Message, MessageStatus, Order, Shipment, Shop
+from notifications import quotas
 from notifications.types import CARRIER_MESSAGES, Channel, MessageType
 
 
@@ -37,6 +38,8 @@ class Situation:
     shipment: Shipment | None
     recipient: str | None
     now: dt.datetime
+    #: messages the shop may send today (None: no cap); see notifications/quotas.py.
+    daily_cap: int | None = None
 
 
 def recipient_for(channel: str, order: Order) -> str | None:
@@ -61,6 +64,21 @@ def disabled(s: Situation) -> Decision | None:
     if not enabled or s.message.message_type in (s.shop.disabled_messages or []):
         return Decision("suppress", f"disabled: {s.message.message_type} by {s.message.channel} is turned off")
     return None
+
+
+def stopped(s: Situation) -> Decision | None:
+    """The operator's switch: nothing goes for this shop while it is set."""
+    if s.shop.sending_stopped:
+        return Decision("suppress", f"sending stopped by the operator: {s.shop.sending_stopped}")
+    return None
+
+
+def over_daily_cap(s: Situation) -> Decision | None:
+    """Past the shop's daily cap a message waits for the next UTC day (and is decided again then)."""
+    if s.daily_cap is None or quotas.sent_today(s.session, s.shop.id, s.now) < s.daily_cap:
+        return None
+    until = quotas.day_start(s.now) + dt.timedelta(days=1)
+    return Decision("hold", f"{quotas.CAP_REASON} of {s.daily_cap} messages reached; waits until 00:00 UTC", until)
 
 
 def no_recipient(s: Situation) -> Decision | None:
@@ -154,7 +172,8 @@ def quiet_until(now: dt.datetime, start: int, end: int, timezone: str) -> dt.dat
 
 
 RULES: tuple[Callable[[Situation], Decision | None], ...] = (
-    disabled, too_old, order_cancelled, overtaken, coalesced, before_install, no_recipient, quiet_hours,
+    disabled, stopped, too_old, order_cancelled, overtaken, coalesced, before_install, no_recipient, quiet_hours,
+    over_daily_cap,
 )
 
 
