@@ -67,7 +67,8 @@ def end_exhausted_deliveries() -> int:
                     error="failed after its attempts: processing never finished")
         )
     if result.rowcount:  # type: ignore[attr-defined]
-        log.warning("sweep: %d deliveries past their attempts ended failed", result.rowcount)  # type: ignore[attr-defined]
+        log.warning("sweep: %d deliveries past their attempts ended failed",
+                    result.rowcount)  # type: ignore[attr-defined]
     return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 

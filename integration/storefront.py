@@ -184,6 +184,8 @@ def proxied_shop_id() -> int | None:
     """The shop of a request Shopify's app proxy signed; BadSignature otherwise."""
     if len(request.query_string) > MAX_QUERY_BYTES:
         raise QueryTooLong(f"The query string is longer than {MAX_QUERY_BYTES} bytes.")
+    if not all(value.isascii() for value in request.args.getlist("signature")):  # shopifyapp raises on these
+        raise BadSignature("The app proxy signature is missing, stale or wrong.")
     signed = {"method": request.method, "headers": {}, "url": request.url, "body": ""}
     result = verify_app_proxy_req(signed, shopify_tokens.app_config(current_app.config))  # type: ignore[arg-type]
     if not result.ok:
