@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from connectors import shopify_api
 from connectors.events import ShopUpdated
-from integration import extensions, help_metafield, shopify_tokens, woo_store
+from integration import extensions, help_metafield, links, shopify_tokens, woo_store
 from integration.models import Shop
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,8 @@ def apply(shop: Shop, facts: shopify_api.ShopFacts) -> None:
     shop.currency = facts.currency or shop.currency
     shop.timezone = facts.timezone or shop.timezone
     shop.locale = facts.locale or shop.locale
-    shop.storefront_url = facts.storefront_url or shop.storefront_url
-    shop.help_links = {**facts.default_help_links(), **(shop.help_links or {})}
+    shop.storefront_url = links.web_link(facts.storefront_url) or shop.storefront_url
+    shop.help_links = {**links.web_links(facts.default_help_links()), **(shop.help_links or {})}
 
 
 def refresh(shop_id: int, http_client: Any = None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from integration.links import web_link
 from integration.models import Message, Order, Shipment, Shop
 
 HELP_KEYS = ("shipping", "returns", "contact", "track_order", "contact_email")
@@ -24,7 +25,7 @@ def _count(items: list[dict[str, Any]]) -> int:
 
 
 def shop_context(shop: Shop) -> dict[str, Any]:
-    return {"name": shop.name or shop.domain, "url": shop.storefront_url, "email": shop.contact_email,
+    return {"name": shop.name or shop.domain, "url": web_link(shop.storefront_url), "email": shop.contact_email,
             "ships_within_days": shop.ships_within_days}
 
 
@@ -33,7 +34,7 @@ def order_context(order: Order) -> dict[str, Any]:
     items = _items(data.get("line_items") or [])
     return {
         "name": order.name, "number": data.get("number"), "created_at": order.placed_at,
-        "status_url": data.get("status_url"), "currency": data.get("currency") or "USD",
+        "status_url": web_link(data.get("status_url")), "currency": data.get("currency") or "USD",
         "subtotal": _dec(data.get("subtotal")), "shipping": _dec(data.get("shipping")),
         "tax": _dec(data.get("tax")), "total": _dec(data.get("total")), "line_items": items,
         "item_count": _count(items),
@@ -49,7 +50,8 @@ def customer_context(order: Order) -> dict[str, Any]:
 
 def shipment_context(shipment: Shipment, order: Order) -> dict[str, Any]:
     data = shipment.data
-    numbers, urls = data.get("tracking_numbers") or [], data.get("tracking_urls") or []
+    numbers = data.get("tracking_numbers") or []
+    urls = [web_link(url) for url in data.get("tracking_urls") or []]  # None keeps numbers and links aligned
     items = _items(data.get("line_items") or [])
     shipped_ids = {str(i.get("id")) for s in order.shipments if s.status == "success"
                    for i in s.data.get("line_items") or []}
@@ -64,9 +66,10 @@ def shipment_context(shipment: Shipment, order: Order) -> dict[str, Any]:
 
 
 def help_context(shop: Shop, order: Order) -> dict[str, Any]:
-    links = {key: (shop.help_links or {}).get(key) or None for key in HELP_KEYS}
-    links["track_order"] = links["track_order"] or order.data.get("status_url")
-    links["contact_email"] = links["contact_email"] or shop.reply_to or shop.contact_email
+    stored = shop.help_links or {}
+    links = {key: web_link(stored.get(key)) for key in HELP_KEYS if key != "contact_email"}
+    links["track_order"] = links["track_order"] or web_link(order.data.get("status_url"))
+    links["contact_email"] = stored.get("contact_email") or shop.reply_to or shop.contact_email
     return links
 
 
