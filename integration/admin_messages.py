@@ -177,35 +177,49 @@ def render_preview(message_type: str, channel: str, locale: str, parts: dict[str
     return {"subject": email.subject, "html": email.html, "text": email.text}
 
 
+def _render_problem(exc: rendering.TemplateError, channel: str) -> dict[str, Any]:
+    """A render error as the editor shows it: the part (when it is the merchant's), reason, line and column."""
+    part = exc.template if exc.template in templates_store.CHANNEL_PARTS[channel] else ""
+    return {"part": part, "message": exc.reason, "line": exc.line, "column": exc.column}
+
+
 def _checked_preview(shop: Shop, message_type: str, channel: str, data: dict[str, Any], order: Order | None
                      ) -> dict[str, Any]:
+    """The checks and, when they pass, the preview; `refused` when rendering stopped the template (a limit)."""
     values = samples.preview_context(shop, message_type, channel, data["locale"], order)
     result = templates_store.check(channel, data["parts"], values).as_json()
     if not result["errors"]:
         try:
             result["preview"] = render_preview(message_type, channel, data["locale"], data["parts"], values)
         except rendering.TemplateError as exc:
-            result["errors"].append({"part": "", "message": str(exc), "line": exc.line, "column": exc.column})
+            result["errors"].append(_render_problem(exc, channel))
+            result["refused"] = True
     return result
 
 
 @bp.post("/<message_type>/<channel>/preview")
 def preview(message_type: str, channel: str) -> ResponseReturnValue:
+    """200 with the preview or the problems found while typing; 422 when rendering refused the template."""
     admin = admin_auth.current()
     _kind(message_type, channel)
     data = _load(EditSchema())
     with extensions.db().session() as db:
         shop = db.get(Shop, admin.shop_id)
-        return jsonify(_checked_preview(shop, message_type, channel, data, _order(db, shop.id, data["order_id"])))
+        result = _checked_preview(shop, message_type, channel, data, _order(db, shop.id, data["order_id"]))
+    return jsonify(result), 422 if result.get("refused") else 200
 
 
 @bp.post("/<message_type>/<channel>/save")
 def save(message_type: str, channel: str) -> ResponseReturnValue:
+    """A new version when the template parses and renders within the limits against the sample order; else 422."""
     admin = admin_auth.current()
     _kind(message_type, channel)
     data = _load(EditSchema())
     with extensions.db().session() as db:
         shop = db.get(Shop, admin.shop_id)
+        checked = _checked_preview(shop, message_type, channel, data, None)
+        if checked["errors"]:
+            return jsonify(saved=False, errors=checked["errors"], warnings=checked["warnings"]), 422
         values = samples.preview_context(shop, message_type, channel, data["locale"])
         try:
             version, result = templates_store.save(db, (shop.id, message_type, channel, data["locale"]),

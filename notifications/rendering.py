@@ -41,7 +41,7 @@ class TemplateError(Exception):
                  template: str = "") -> None:
         where = f" (line {line}, column {column})" if line else ""
         super().__init__(f"{message}{where}")
-        self.line, self.column, self.template = line, column, template
+        self.reason, self.line, self.column, self.template = message, line, column, template
 
 
 class TemplateLimitError(TemplateError):
@@ -167,15 +167,16 @@ LIMIT_REASONS: dict[type[LiquidError], str] = {
 
 
 def _located(exc: LiquidError, source: str | None = None, template: str = "") -> TemplateError:
-    """Line and column of the error; an error at the end of the input points at the end."""
+    """Line and column (both from 1, as the editor's own checks count) of the error; an error at the end of
+    the input points just past its end."""
     kind = TemplateLimitError if isinstance(exc, ResourceLimitError) else TemplateError
     message = LIMIT_REASONS.get(type(exc)) or str(exc.message or exc)
     where = exc.context()
     if where:
-        return kind(message, where[0], where[1], template)
+        return kind(message, where[0], where[1] + 1, template)
     if source is not None:
         lines = source.split("\n")
-        return kind(message, len(lines), len(lines[-1]), template)
+        return kind(message, len(lines), len(lines[-1]) + 1, template)
     return kind(message, template=template)
 
 

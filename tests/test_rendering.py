@@ -362,8 +362,8 @@ def test_syntax_error_reports_line_and_column() -> None:
 def test_syntax_error_with_a_located_token_reports_line_and_column() -> None:
     with pytest.raises(TemplateError) as info:
         parse("Hello\n{{ order.name | | upcase }}", html=True)
-    assert (info.value.line, info.value.column) == (2, 16)
-    assert "(line 2, column 16)" in str(info.value)
+    assert (info.value.line, info.value.column) == (2, 17)  # the second "|", counting columns from 1
+    assert "(line 2, column 17)" in str(info.value)
 
 
 def test_unclosed_if_is_an_error() -> None:
