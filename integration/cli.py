@@ -12,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from integration import crypto, extensions, workers
+from integration.db import utcnow
 from integration.models import Shop
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -82,19 +83,59 @@ def shop_add_shopify(domain: str, access_token: str, name: str | None) -> None:
 @click.option("--name", default=None, help="The store's display name (defaults to its host).")
 def shop_add_woocommerce(url: str, consumer_key: str, consumer_secret: str, webhook_secret: str | None,
                          name: str | None) -> None:
-    """Register a WooCommerce store; prints its id and its webhook address."""
+    """Register a WooCommerce store (the operator's own act: active at once); prints its id and webhook address."""
     from integration import woo_store
 
+    _check_store_address(url)
     domain = woo_store.domain_of(url)
     with extensions.db().session() as session:
         shop = _shop(session, "woocommerce", domain, name or domain.split("/")[0])
         if webhook_secret:
             shop.webhook_secret_encrypted = crypto.encrypt(current_app.config["ENCRYPTION_KEYS"], webhook_secret)
         woo_store.store_keys(shop, consumer_key, consumer_secret, url)
-        shop.status = "active"
+        shop.status, shop.approved_at = "active", shop.approved_at or utcnow()
         session.flush()
         click.echo(shop.id)
         click.echo(woo_store.webhook_address(shop.id))
+
+
+def _check_store_address(url: str) -> None:
+    """A store the outbound rules refuse: an error in production, a note elsewhere (loopback for development)."""
+    from integration import outbound
+
+    try:
+        outbound.check_url(url)
+    except outbound.OutboundRefusedError as exc:
+        if current_app.config["APP_ENV"] == "production":
+            raise click.ClickException(f"{url}: {exc.reason}") from None
+        click.echo(f"note: {exc.reason}; calls to this store are refused unless ALLOW_PRIVATE_STORES allows it "
+                   "(development only)", err=True)
+
+
+@shop_cli.command("approve")
+@click.argument("shop")
+def shop_approve(shop: str) -> None:
+    """Let a WooCommerce store that connected through the plugin start (id or domain)."""
+    from integration import woo_admission, woo_store
+
+    with extensions.db().session() as session:
+        found = woo_admission.find_shop(session, shop)
+        if found is None or found.status not in (woo_admission.PENDING, "active"):
+            raise click.ClickException(f"no WooCommerce store {shop} waiting for approval")
+        woo_admission.approve(found)
+        shop_id, domain = found.id, found.domain
+    woo_store.enqueue_setup(shop_id)
+    click.echo(f"shop {shop_id} ({domain}) approved; its webhooks are being created")
+
+
+@shop_cli.command("pending")
+def shop_pending() -> None:
+    """List the WooCommerce stores waiting for approval: id, domain, connected at."""
+    from integration import woo_admission
+
+    with extensions.db().session() as session:
+        for found in woo_admission.pending(session):
+            click.echo(f"{found.id}\t{found.domain}\t{found.created_at:%Y-%m-%d %H:%M} UTC")
 
 
 def _shop(session: Any, platform: str, domain: str, name: str) -> Shop:

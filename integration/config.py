@@ -10,6 +10,8 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 MIB = 1024 * 1024
+#: values that leave an on/off setting off.
+SWITCH_OFF = frozenset({"", "0", "false", "no", "off"})
 
 
 class ConfigError(RuntimeError):
@@ -83,12 +85,25 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "RATE_LIMIT_CLICKS": _env("RATE_LIMIT_CLICKS", "30/minute"),
         "RATE_LIMIT_SHOP_CLICKS": _env("RATE_LIMIT_SHOP_CLICKS", "600/minute"),
         "TEST_SENDS_PER_HOUR": int(_env("TEST_SENDS_PER_HOUR", 10)),
+        # development and tests only: calls to loopback/private stores ("1", or exactly these "ip:port")
+        "ALLOW_PRIVATE_STORES": _env("ALLOW_PRIVATE_STORES", ""),
+        # WooCommerce stores admitted without the operator's approval: "shop.example.com,*.example.org"
+        "ALLOWED_STORES": _env("ALLOWED_STORES", ""),
+        "OPEN_SIGNUP": switch_on(_env("OPEN_SIGNUP", "")),
     }
+
+
+def switch_on(value: Any) -> bool:
+    """An on/off setting from the environment (or a test's override) is on."""
+    return value not in (None, False) and str(value).strip().lower() not in SWITCH_OFF
 
 
 def fill_development_secrets(config: dict[str, Any], instance: Path) -> None:
     """Development keeps generated secrets under instance/; production must be given real ones."""
     if config["APP_ENV"] == "production":
+        if switch_on(config.get("ALLOW_PRIVATE_STORES")):
+            raise ConfigError("ALLOW_PRIVATE_STORES lets the service call loopback and private addresses: it is "
+                              "for development and tests, and refused with APP_ENV=production")
         missing = [k for k in ("SECRET_KEY", "ENCRYPTION_KEYS", "REDIS_URL") if not config[k]]
         if missing:
             raise ConfigError("APP_ENV=production needs " + ", ".join(missing))

@@ -2,12 +2,16 @@
 
 The connection (DESIGN §6, research/woocommerce.md §4.2):
 1. the plugin asks `POST /woocommerce/connect` (server to server) for a one-time `connect_id` bound to its
-   store URL, and a `claim_secret` that never reaches a browser; it sends the merchant to the store's own
+   store URL (public https, checked by the outbound rules now), handing over a random `site_proof` it keeps;
+   it gets a `claim_secret` that never reaches a browser and sends the merchant to the store's own
    `/wc-auth/v1/authorize` with `user_id=<connect_id>`;
 2. WooCommerce posts the new REST keys to `POST /woocommerce/auth-callback`; they are trusted only after
    the store's REST API accepts them, and the answer is exactly 200 (anything else makes WooCommerce delete
-   the keys); setup (facts, webhooks) runs as a job;
-3. back in WordPress, the plugin claims the per-store link secret once with `POST /woocommerce/claim`.
+   the keys); the keys wait, encrypted, for a job (`woo_verify`) that reads the proof back from the store's
+   own site — only the site that started the connection holds it — and then lets the store start or wait
+   for the operator's approval (`woo_admission`);
+3. back in WordPress, the plugin claims the per-store link secret once with `POST /woocommerce/claim`
+   (409 until the site is verified, 404 when it was not).
 Afterwards the plugin signs its requests (privacy export/erase, disconnect) and the merchant's
 "Open Aftercare" links with that secret.
 """
@@ -19,6 +23,7 @@ import hashlib
 import hmac
 import io
 import logging
+import re
 import secrets
 import time
 import zipfile
@@ -28,13 +33,12 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, redirect, request, send_file, url_for
 from flask.typing import ResponseReturnValue
-from rq import Retry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import woocommerce_api
 from connectors.events import CustomerDataRequested, CustomerRedactRequested, ShopRedactRequested
-from integration import admin_auth, extensions, privacy, woo_store
+from integration import admin_auth, extensions, ids, outbound, privacy, woo_admission, woo_store, woo_verify
 from integration.db import utcnow
 from integration.models import Shop, StoreConnection
 
@@ -42,10 +46,15 @@ log = logging.getLogger(__name__)
 bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent / "wordpress" / "aftercare-for-woocommerce"
-CONNECT_TTL = dt.timedelta(hours=1)
+CONNECT_TTL = woo_verify.CONNECT_TTL
 #: how far a signed request's or link's timestamp may be from now.
 SIGNATURE_WINDOW = 300
-SETUP_RETRY = Retry(max=5, interval=[30, 120, 600, 1800, 3600])
+#: what the service hands out and the plugin sends back: URL-safe tokens of a sane length.
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+SITE_PROOF = re.compile(r"[A-Za-z0-9_-]{32,128}")
+REST_KEYS = {"consumer_key": re.compile(r"ck_[A-Za-z0-9_]{1,128}"), "consumer_secret": re.compile(r"cs_[A-Za-z0-9_]{1,128}")}
+#: shop statuses whose link secret signs the plugin's requests (a store waiting for approval may disconnect).
+SIGNING_STATUSES = ("active", woo_admission.PENDING)
 
 
 class Refused(Exception):
@@ -72,12 +81,33 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def _token(value: Any, pattern: re.Pattern[str] = TOKEN) -> str | None:
+    return value if isinstance(value, str) and pattern.fullmatch(value) else None
+
+
+def _same(expected: str, given: Any) -> bool:
+    """Constant-time comparison that refuses (never raises on) a value that is not ASCII text."""
+    return isinstance(given, str) and given.isascii() and hmac.compare_digest(expected.encode(), given.encode())
+
+
 # --- 1. connect -----------------------------------------------------------------------------------
 
 def _web_url(value: Any, field: str) -> str:
-    if not isinstance(value, str) or urlsplit(value).scheme not in ("https", "http") or not urlsplit(value).netloc:
+    try:
+        parts = urlsplit(value) if isinstance(value, str) and value.isascii() else None
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.netloc:
         raise Refused(400, f"{field} must be the store's http(s) address")
     return value.strip()
+
+
+def _store_url(value: Any) -> str:
+    """The store's address, once the outbound rules let it be called (public https, every address)."""
+    try:
+        return outbound.check_url(_web_url(value, "store_url"))
+    except outbound.OutboundRefusedError as exc:
+        raise Refused(400, f"store_url: {exc.reason}") from None
 
 
 def _callback_url() -> str:
@@ -97,12 +127,15 @@ def authorize_url(store_url: str, connect_id: str, return_url: str) -> str:
 @bp.post("/connect")
 def connect() -> ResponseReturnValue:
     body = _json_body()
-    store_url, return_url = _web_url(body.get("store_url"), "store_url"), _web_url(body.get("return_url"), "return_url")
+    store_url, return_url = _store_url(body.get("store_url")), _web_url(body.get("return_url"), "return_url")
+    site_proof = _token(body.get("site_proof"), SITE_PROOF)
+    if site_proof is None:
+        raise Refused(400, "site_proof is missing: update the Aftercare plugin and connect again")
     connect_id, claim_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
     url = authorize_url(store_url, connect_id, return_url)
     with extensions.db().session() as session:
         session.add(StoreConnection(connect_id=connect_id, claim_secret_hash=_hash(claim_secret),
-                                    store_url=store_url, created_at=utcnow()))
+                                    site_proof_hash=_hash(site_proof), store_url=store_url, created_at=utcnow()))
     log.info("connection started for store %s", woo_store.domain_of(store_url))
     return {"authorize_url": url, "connect_id": connect_id, "claim_secret": claim_secret}
 
@@ -110,7 +143,8 @@ def connect() -> ResponseReturnValue:
 # --- 2. WooCommerce's callback --------------------------------------------------------------------
 
 def _open_connection(session: Session, connect_id: Any) -> StoreConnection:
-    found = session.scalar(select(StoreConnection).where(StoreConnection.connect_id == str(connect_id)))
+    token = _token(connect_id)
+    found = session.scalar(select(StoreConnection).where(StoreConnection.connect_id == token)) if token else None
     if found is None or utcnow() - found.created_at > CONNECT_TTL:
         raise Refused(404, "unknown or expired connection; start again from the plugin")
     return found
@@ -118,37 +152,27 @@ def _open_connection(session: Session, connect_id: Any) -> StoreConnection:
 
 def _posted_keys(body: dict[str, Any]) -> tuple[str, str, int]:
     key, secret, key_id = body.get("consumer_key"), body.get("consumer_secret"), body.get("key_id")
-    if not (isinstance(key, str) and key.startswith("ck_") and isinstance(secret, str) and secret.startswith("cs_")):
+    if not all(_token(body.get(name), pattern) for name, pattern in REST_KEYS.items()):
         raise Refused(400, "consumer_key and consumer_secret are missing")
     if body.get("key_permissions") not in ("read_write", "write"):
         raise Refused(400, "Aftercare needs read_write access (it creates its webhooks)")
-    return key, secret, int(key_id) if str(key_id).isdigit() else 0
+    return key, secret, ids.id64(str(key_id) if isinstance(key_id, int) else key_id) or 0
 
 
 def check_keys(store_url: str, key: str, secret: str) -> None:
-    """The posted keys are trusted only once the store's REST API accepts them."""
+    """The posted keys are trusted only once the store's REST API accepts them (through the outbound client;
+    what the store answered is reported by its status, never its text)."""
     store = woocommerce_api.StoreAccess(url=store_url, consumer_key=key, consumer_secret=secret,
-                                        timeout=extensions.config("WOO_TIMEOUT"), retries=1,
-                                        backoff=extensions.config("WOO_BACKOFF"))
+                                        session=outbound.session(), timeout=extensions.config("WOO_TIMEOUT"),
+                                        retries=1, backoff=extensions.config("WOO_BACKOFF"))
     try:
         woocommerce_api.get(store, "system_status")
     except woocommerce_api.StoreRefused as exc:
-        raise Refused(401, f"the store refused the posted keys ({exc})") from exc
+        raise Refused(401, f"the store refused the posted keys ({exc})") from None
+    except woocommerce_api.StoreOffLimitsError as exc:
+        raise Refused(400, f"Aftercare does not call this store: {exc}") from None
     except woocommerce_api.StoreUnreachable as exc:
-        raise Refused(502, f"the store could not be reached to check the keys ({exc})") from exc
-
-
-def connected_shop(session: Session, store_url: str) -> Shop:
-    """The store's shop row: new, or an earlier one reconnected (its history starts again now)."""
-    domain = woo_store.domain_of(store_url)
-    shop = session.scalar(select(Shop).where(Shop.platform == "woocommerce", Shop.domain == domain))
-    if shop is None:
-        shop = Shop(platform="woocommerce", domain=domain, name=domain.split("/")[0], created_at=utcnow())
-        session.add(shop)
-    elif shop.status != "active":
-        shop.created_at, shop.reconciled_until, shop.reconcile_error = utcnow(), None, None
-    shop.status = "active"
-    return shop
+        raise Refused(502, f"the store could not be reached to check the keys ({exc})") from None
 
 
 @bp.post("/auth-callback")
@@ -159,24 +183,12 @@ def auth_callback() -> ResponseReturnValue:
         connection = _open_connection(session, body.get("user_id"))
         if connection.authorized_at is not None:
             raise Refused(409, "this connection already received its keys")
-        store_url = connection.store_url
+        connection_id, store_url = connection.id, connection.store_url
     check_keys(store_url, key, secret)
-    shop_id = _store_connection(body.get("user_id"), store_url, key, secret, key_id)
-    extensions.queue("aftercare-maintenance").enqueue(woo_store.setup, shop_id, job_id=f"woo-setup-{shop_id}",
-                                                      retry=SETUP_RETRY, job_timeout=300)
-    log.info("shop %s: WooCommerce keys %s accepted", shop_id, key_id)
+    if not woo_verify.hold_keys(connection_id, key, secret, key_id):
+        raise Refused(409, "this connection already received its keys")
+    log.info("connection %s: WooCommerce keys %s accepted; the site's proof is checked next", connection_id, key_id)
     return {"status": "connected"}, 200
-
-
-def _store_connection(connect_id: Any, store_url: str, key: str, secret: str, key_id: int) -> int:
-    with extensions.db().session() as session:
-        connection = _open_connection(session, connect_id)
-        shop = connected_shop(session, store_url)
-        woo_store.store_keys(shop, key, secret, store_url)
-        shop.api_key_id = key_id
-        session.flush()
-        connection.shop_id, connection.authorized_at = shop.id, utcnow()
-        return shop.id
 
 
 # --- 3. the plugin claims its link secret ---------------------------------------------------------
@@ -186,32 +198,35 @@ def claim() -> ResponseReturnValue:
     body = _json_body()
     with extensions.db().session() as session:
         connection = _open_connection(session, body.get("connect_id"))
-        if not hmac.compare_digest(connection.claim_secret_hash, _hash(str(body.get("claim_secret", "")))):
+        if not _same(connection.claim_secret_hash, _hash(_token(body.get("claim_secret")) or "")):
             raise Refused(404, "unknown or expired connection; start again from the plugin")
         if connection.claimed_at is not None:
             raise Refused(404, "this connection was claimed already")
-        if connection.shop_id is None:
+        if connection.authorized_at is None:
             raise Refused(409, "WooCommerce has not posted the keys yet")
+        if connection.verified_at is None or connection.shop_id is None:
+            raise Refused(409, "Aftercare is checking the store's site; try again in a moment")
         connection.claimed_at = utcnow()
         shop = session.get(Shop, connection.shop_id)
-        return {"shop_id": shop.id, "link_secret": woo_store.secret(shop, "link_secret_encrypted"),
+        return {"status": shop.status, "shop_id": shop.id, "link_secret": woo_store.secret(shop, "link_secret_encrypted"),
                 "key_id": shop.api_key_id, "app_url": extensions.config("APP_URL")}
 
 
 # --- signed links and requests from the plugin ----------------------------------------------------
 
-def _mac(secret: str, message: str) -> bytes:
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
+def _mac(secret: str, message: bytes) -> bytes:
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
 
 
 def _fresh(timestamp: str | None) -> bool:
-    return bool(timestamp and timestamp.isdigit() and abs(time.time() - int(timestamp)) <= SIGNATURE_WINDOW)
+    return bool(timestamp and ids.id64(timestamp) and abs(time.time() - int(timestamp)) <= SIGNATURE_WINDOW)
 
 
 def _link_secret(session: Session, shop_id: Any) -> tuple[Shop, str]:
-    shop = session.get(Shop, int(shop_id)) if str(shop_id).isdigit() else None
+    number = ids.id64(shop_id)
+    shop = session.get(Shop, number) if number else None
     secret = woo_store.secret(shop, "link_secret_encrypted") if shop and shop.platform == "woocommerce" else None
-    if shop is None or secret is None or shop.status != "active":
+    if shop is None or secret is None or shop.status not in SIGNING_STATUSES:
         raise Refused(404, "unknown store")
     return shop, secret
 
@@ -219,29 +234,33 @@ def _link_secret(session: Session, shop_id: Any) -> tuple[Shop, str]:
 def signed_shop_id() -> int:
     """The store a plugin request comes from: `X-Aftercare-Signature` = base64 HMAC-SHA256 of "<ts>.<body>"."""
     headers = request.headers
-    timestamp, given = headers.get("X-Aftercare-Timestamp"), headers.get("X-Aftercare-Signature", "")
+    timestamp, given = headers.get("X-Aftercare-Timestamp", ""), headers.get("X-Aftercare-Signature", "")
     with extensions.db().session() as session:
         shop, secret = _link_secret(session, headers.get("X-Aftercare-Shop"))
-        expected = base64.b64encode(_mac(secret, f"{timestamp}.{request.get_data(as_text=True)}")).decode()
-        if not _fresh(timestamp) or not hmac.compare_digest(expected, given):
+        if not _fresh(timestamp):
+            raise Refused(401, "invalid or expired X-Aftercare-Signature")
+        expected = base64.b64encode(_mac(secret, timestamp.encode() + b"." + request.get_data())).decode()
+        if not _same(expected, given):
             raise Refused(401, "invalid or expired X-Aftercare-Signature")
         return shop.id
 
 
 def _link_mac(secret: str, shop_id: str, timestamp: str, nonce: str) -> str:
-    return base64.urlsafe_b64encode(_mac(secret, f"admin.{shop_id}.{timestamp}.{nonce}")).decode().rstrip("=")
+    mac = _mac(secret, f"admin.{shop_id}.{timestamp}.{nonce}".encode())
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
 @bp.get("/admin")
 def open_admin() -> ResponseReturnValue:
     """"Open Aftercare" from WordPress: a freshly signed, single-use link starts a first-party session."""
     args = request.args
-    shop_id, timestamp, nonce = args.get("shop", ""), args.get("ts", ""), args.get("nonce", "")
+    shop_id, timestamp, nonce = args.get("shop", ""), args.get("ts", ""), _token(args.get("nonce", "")) or ""
     with extensions.db().session() as session:
         shop, secret = _link_secret(session, shop_id)
-    if not (_fresh(timestamp) and len(nonce) >= 16
-            and hmac.compare_digest(_link_mac(secret, shop_id, timestamp, nonce), args.get("sig", ""))):
+    if not (_fresh(timestamp) and nonce and _same(_link_mac(secret, shop_id, timestamp, nonce), args.get("sig", ""))):
         raise Refused(401, "this link is invalid or has expired; open Aftercare again from WordPress")
+    if shop.status != "active":
+        raise Refused(403, "this store is waiting for the Aftercare operator's approval")
     if not extensions.redis().set(f"aftercare:woo-link:{nonce}", 1, nx=True, ex=2 * SIGNATURE_WINDOW):
         raise Refused(401, "this link was used already; open Aftercare again from WordPress")
     admin_auth.start_session(shop.id)

@@ -97,6 +97,18 @@ def check_webhooks(shop_id: int) -> None:
         session.get(Shop, shop_id).webhook_ids = webhook_ids
 
 
+#: why a poll stopped -> what the merchant reads (the first that matches).
+POLL_ERRORS: tuple[tuple[type[ConnectorError], str], ...] = (
+    (woocommerce_api.StoreOffLimitsError, "Aftercare does not call your store at this address ({}), so missed "
+                                          "orders cannot be caught up"),
+    (ConnectorError, "Your store could not be reached, so missed orders cannot be caught up: {}"),
+)
+
+
+def _poll_error(exc: ConnectorError) -> str:
+    return next(text.format(exc) for kind, text in POLL_ERRORS if isinstance(exc, kind))
+
+
 def reconcile_woocommerce(shop_id: int) -> str:
     """RQ job: webhooks, missed orders, unannounced tracking."""
     shop = woo_store.load_shop(shop_id)
@@ -110,7 +122,7 @@ def reconcile_woocommerce(shop_id: int) -> str:
         orders, planned = poll_orders(shop_id, store, since)
         planned += poll_tracking(shop_id, store)
     except ConnectorError as exc:
-        cursors.record(shop_id, f"Your store could not be reached, so missed orders cannot be caught up: {exc}")
+        cursors.record(shop_id, _poll_error(exc))
         log.warning("shop %s: store poll stopped: %s", shop_id, exc)
         return "unreachable"
     cursors.record(shop_id, None)

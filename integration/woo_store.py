@@ -12,13 +12,14 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
+from rq import Retry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import woocommerce, woocommerce_api
 from connectors.base import ConnectorError
 from connectors.events import Event
-from integration import crypto, extensions
+from integration import crypto, cursors, extensions, links, outbound
 from integration.db import insert_ignore, utcnow
 from integration.models import Delivery, OrderState, Shop
 from notifications import planning
@@ -53,7 +54,7 @@ def access(shop: Shop) -> woocommerce_api.StoreAccess:
     keys = extensions.config("ENCRYPTION_KEYS")
     return woocommerce_api.StoreAccess(
         url=shop.storefront_url, consumer_key=crypto.decrypt(keys, shop.consumer_key_encrypted),
-        consumer_secret=crypto.decrypt(keys, shop.consumer_secret_encrypted),
+        consumer_secret=crypto.decrypt(keys, shop.consumer_secret_encrypted), session=outbound.session(),
         timeout=extensions.config("WOO_TIMEOUT"), retries=extensions.config("WOO_RETRIES"),
         backoff=extensions.config("WOO_BACKOFF"), user_agent=f"Aftercare/1.0 (+{extensions.config('APP_URL')})")
 
@@ -165,27 +166,43 @@ def fetch_order(shop_id: int, order_id: str) -> bool:
 
 # --- facts and webhooks ---------------------------------------------------------------------------
 
+#: shop fact -> the longest value its column holds (a store's answer is not trusted to fit).
+FACT_LENGTHS = {"currency": 3, "locale": 20, "name": 255, "timezone": 64}
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _policy_links(pages: Any) -> dict[str, Any]:
+    found = [p for p in (pages if isinstance(pages, list) else []) if isinstance(p, dict)]
+    return {POLICY_PAGES[p["slug"]]: p.get("link") for p in found if p.get("slug") in POLICY_PAGES}
+
+
 def read_facts(shop: Shop) -> dict[str, Any]:
     """Currency and language (system status), name and time zone (the site index), policy pages."""
     store = access(shop)
-    status = woocommerce_api.get(store, "system_status")
-    index = woocommerce_api.public_get(store, "")
+    status = _object(woocommerce_api.get(store, "system_status"))
+    index = _object(woocommerce_api.public_get(store, ""))
     pages = woocommerce_api.public_get(store, "wp/v2/pages", {"slug": ",".join(POLICY_PAGES),
                                                               "_fields": "slug,link"})
+    language = _object(status.get("environment")).get("language")
     return {
-        "currency": (status.get("settings") or {}).get("currency"),
-        "locale": ((status.get("environment") or {}).get("language") or "").replace("_", "-") or None,
+        "currency": _object(status.get("settings")).get("currency"),
+        "locale": language.replace("_", "-") if isinstance(language, str) else None,
         "name": index.get("name"),
         "timezone": index.get("timezone_string") or None,
-        "help_links": {POLICY_PAGES[p["slug"]]: p["link"] for p in pages if p.get("slug") in POLICY_PAGES},
+        "help_links": _policy_links(pages),
     }
 
 
 def apply_facts(shop: Shop, facts: dict[str, Any]) -> None:
-    for name in ("currency", "locale", "name", "timezone"):
-        if facts.get(name):
-            setattr(shop, name, facts[name])
-    shop.help_links = {**facts.get("help_links", {}), **(shop.help_links or {})}
+    """The store's facts that are text of a length their column holds; policy links that are web links."""
+    for name, longest in FACT_LENGTHS.items():
+        value = facts.get(name)
+        if isinstance(value, str) and 0 < len(value) <= longest:
+            setattr(shop, name, value)
+    shop.help_links = {**links.web_links(facts.get("help_links")), **(shop.help_links or {})}
 
 
 def refresh_facts(shop_id: int) -> str:
@@ -223,10 +240,32 @@ def _ensure_webhook(shop: Shop, store: woocommerce_api.StoreAccess, topic: str, 
     return int(hook["id"])
 
 
+SETUP_RETRY = Retry(max=5, interval=[30, 120, 600, 1800, 3600])
+
+
+def enqueue_setup(shop_id: int) -> None:
+    """The set-up job for a store that may start (admitted at connection, or approved by the operator)."""
+    extensions.queue("aftercare-maintenance").enqueue(setup, shop_id, job_id=f"woo-setup-{shop_id}",
+                                                      retry=SETUP_RETRY, job_timeout=300)
+
+
 def setup(shop_id: int) -> str:
-    """RQ job after a connection: read the store's facts, create the webhooks."""
+    """RQ job once a store is admitted (and again after an approval): read its facts, create the webhooks.
+
+    A store the outbound rules refuse (its address turned private, say) is not retried: the merchant sees why.
+    """
     shop = load_shop(shop_id)
-    facts, webhook_ids = read_facts(shop), ensure_webhooks(shop)
+    if shop is None or shop.status != "active":
+        return "not active"
+    try:
+        facts, webhook_ids = read_facts(shop), ensure_webhooks(shop)
+    except woocommerce_api.StoreOffLimitsError as exc:
+        cursors.record(shop_id, f"Aftercare does not call your store at this address: {exc}")
+        log.warning("shop %s: set-up refused by the outbound rules: %s", shop_id, exc)
+        return "refused"
+    except ConnectorError as exc:
+        cursors.record(shop_id, f"Your store could not be reached to set it up: {exc}")
+        raise
     with extensions.db().session() as session:
         shop = session.get(Shop, shop_id)
         apply_facts(shop, facts)

@@ -4,7 +4,10 @@ It checks the REST keys (HTTP Basic, or OAuth 1.0a's `oauth_consumer_key` over p
 `woocommerce` package sends it), pages lists with `X-WP-Total`/`X-WP-TotalPages`, filters orders by
 `modified_after`, keeps webhooks (create pings the delivery URL unsigned, as WooCommerce does; DELETE needs
 `force=true`), and signs deliveries exactly as `WC_Webhook::generate_signature` does: base64 HMAC-SHA256 of
-the raw body, which `wp_json_encode` writes with `\\/` escapes.
+the raw body, which `wp_json_encode` writes with `\\/` escapes. Like a site running the Aftercare plugin, it
+answers `GET /wp-json/aftercare/v1/connect-proof?connect_id=…` with the proof it holds for that connection.
+
+It listens on 127.0.0.1; `host` names it otherwise in its own URL (a test resolves that name to loopback).
 """
 from __future__ import annotations
 
@@ -36,7 +39,8 @@ def wc_signature(body: bytes, secret: str) -> str:
 
 
 class FakeWooCommerce:
-    def __init__(self, consumer_key: str = "ck_test_5f1e", consumer_secret: str = "cs_test_9a7b") -> None:
+    def __init__(self, consumer_key: str = "ck_test_5f1e", consumer_secret: str = "cs_test_9a7b",
+                 host: str = "127.0.0.1") -> None:
         self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
         self.orders: dict[int, dict[str, Any]] = {}
         self.refunds: dict[int, list[dict[str, Any]]] = {}
@@ -51,9 +55,16 @@ class FakeWooCommerce:
         self.facts = {"name": "Boutique Lumière", "timezone_string": "Europe/Paris", "language": "fr_FR",
                       "currency": "EUR"}
         self.pages = {"refund_returns": "/refund_returns/", "privacy-policy": "/privacy-policy/"}
+        #: connect_id -> the site proof the plugin keeps for it (what the proof route answers).
+        self.proofs: dict[str, str] = {}
+        #: path -> where it redirects (302), before anything else is answered.
+        self.redirects: dict[str, str] = {}
+        #: the text of the REST API's 401 (a test puts a secret in it: the app must not echo it).
+        self.refusal_message = "Sorry, you cannot list resources."
         self.lock = threading.Lock()
         self.server = QuietServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.port = int(self.server.server_address[1])
+        self.url = f"http://{host}:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
@@ -132,12 +143,14 @@ class FakeWooCommerce:
         path, query = parts.path, parse_qs(parts.query)
         with self.lock:
             self.requests.append((method, path))
+            if path in self.redirects:
+                return 302, {}, {"Location": self.redirects[path]}
             if self.down:
                 return 503, {"code": "down", "message": "Service Unavailable"}, {}
             if self.failures:
                 return self.failures.pop(0), {"code": "busy", "message": "try later"}, {"Retry-After": "0"}
         if path.startswith("/wp-json/wc") and not self._authorized(method, path, headers, query):
-            return 401, {"code": "woocommerce_rest_cannot_view", "message": "Sorry, you cannot list resources.",
+            return 401, {"code": "woocommerce_rest_cannot_view", "message": self.refusal_message,
                          "data": {"status": 401}}, {}
         for pattern, verb, route in self.ROUTES:
             found = re.fullmatch(pattern, path)
@@ -151,6 +164,13 @@ class FakeWooCommerce:
     def _index(self, query: Any, body: Any) -> tuple[int, Any, dict[str, str]]:
         return 200, {"name": self.facts["name"], "url": self.url, "home": self.url,
                      "gmt_offset": "1", "timezone_string": self.facts["timezone_string"]}, {}
+
+    def _connect_proof(self, query: Any, body: Any) -> tuple[int, Any, dict[str, str]]:
+        connect_id = query.get("connect_id", [""])[0]
+        if connect_id not in self.proofs:
+            return 404, {"code": "aftercare_unknown_connection", "message": "No connection is pending here.",
+                         "data": {"status": 404}}, {}
+        return 200, {"connect_id": connect_id, "proof": self.proofs[connect_id]}, {}
 
     def _pages(self, query: Any, body: Any) -> tuple[int, Any, dict[str, str]]:
         slugs = query.get("slug", [""])[0].split(",")
@@ -219,6 +239,7 @@ class FakeWooCommerce:
     ROUTES: list[tuple[str, str, Callable[..., tuple[int, Any, dict[str, str]]]]] = [
         (r"/wp-json/?", "GET", _index),
         (r"/wp-json/wp/v2/pages", "GET", _pages),
+        (r"/wp-json/aftercare/v1/connect-proof", "GET", _connect_proof),
         (r"/wp-json/wc/v3/system_status", "GET", _status),
         (r"/wp-json/wc/v3/orders", "GET", _orders),
         (r"/wp-json/wc/v3/orders/(\d+)", "GET", _order),

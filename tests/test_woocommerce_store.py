@@ -15,6 +15,7 @@ import pytest
 
 from integration.models import Shop
 from tests.conftest import everything_stored_for_tests
+from tests.helpers import drain
 from tests.fake_woocommerce import FakeWooCommerce, wc_signature, wp_json_encode
 from tests.woo_helpers import (
     APP_URL,
@@ -91,15 +92,20 @@ def test_the_callback_trusts_keys_only_once_the_store_accepts_them(app: Any, sto
     wrong = client.post("/woocommerce/claim", json={"connect_id": started["connect_id"], "claim_secret": "guess"})
     assert wrong.status_code == 404
     right = {"connect_id": started["connect_id"], "claim_secret": started["claim_secret"]}
+    assert client.post("/woocommerce/claim", json=right).status_code == 409  # the site's proof is not read yet
+    drain(app)
     assert client.post("/woocommerce/claim", json=right).status_code == 200
     assert client.post("/woocommerce/claim", json=right).status_code == 404  # one time only
 
 
 def test_connecting_needs_a_public_https_app_url(app: Any, store: FakeWooCommerce) -> None:
     app.config["APP_URL"] = "http://localhost:8000"
-    answer = app.test_client().post("/woocommerce/connect", json={"store_url": store.url, "return_url": store.url})
+    proof = "p" * 43
+    answer = app.test_client().post("/woocommerce/connect", json={"store_url": store.url, "return_url": store.url,
+                                                                  "site_proof": proof})
     assert answer.status_code == 503 and "https://" in answer.get_json()["error"]
-    bad = app.test_client().post("/woocommerce/connect", json={"store_url": "javascript:alert(1)", "return_url": "x"})
+    bad = app.test_client().post("/woocommerce/connect", json={"store_url": "javascript:alert(1)", "return_url": "x",
+                                                               "site_proof": proof})
     assert bad.status_code == 400
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from decimal import Decimal
 from typing import Any
@@ -54,18 +55,33 @@ def app_deliverer(app: Any) -> Any:
     return lambda url, headers, body: client.post(urlsplit(url).path, headers=headers, data=body).status_code
 
 
-def start_store(app: Any) -> FakeWooCommerce:
-    store = FakeWooCommerce()
+def allow_stores(app: Any, *stores: FakeWooCommerce, admitted: bool = True) -> None:
+    """The outbound rules let the app call exactly these local stores (ALLOW_PRIVATE_STORES names their
+    ip:port, nothing else on loopback); `admitted`: their hosts are in ALLOWED_STORES (no approval needed)."""
+    app.config["ALLOW_PRIVATE_STORES"] = ",".join(f"127.0.0.1:{store.port}" for store in stores)
+    if admitted:
+        app.config["ALLOWED_STORES"] = ",".join(sorted({urlsplit(store.url).hostname or "" for store in stores}))
+
+
+def start_store(app: Any, host: str = "127.0.0.1", admitted: bool = True) -> FakeWooCommerce:
+    store = FakeWooCommerce(host=host)
     store.deliver = app_deliverer(app)
     app.config.update(APP_URL=APP_URL, WOO_BACKOFF=0.01, WOO_TIMEOUT=5)
+    allow_stores(app, store, admitted=admitted)
     return store
 
 
-def begin(client: Any, store: FakeWooCommerce) -> dict[str, Any]:
+def begin(client: Any, store: FakeWooCommerce, site_proof: str | None = None) -> dict[str, Any]:
+    """What the plugin does on Connect: POST /woocommerce/connect with a fresh site proof it then keeps (and
+    its site shows at the proof route)."""
+    proof = site_proof or secrets.token_urlsafe(32)
     answer = client.post("/woocommerce/connect", json={
-        "store_url": store.url + "/", "return_url": store.url + "/wp-admin/admin.php?page=aftercare"})
+        "store_url": store.url + "/", "return_url": store.url + "/wp-admin/admin.php?page=aftercare",
+        "site_proof": proof})
     assert answer.status_code == 200, answer.get_json()
-    return answer.get_json()
+    started = answer.get_json()
+    store.proofs[started["connect_id"]] = proof
+    return {**started, "site_proof": proof}
 
 
 def callback_body(store: FakeWooCommerce, connect_id: str, **changes: Any) -> dict[str, Any]:
@@ -77,7 +93,8 @@ def callback_body(store: FakeWooCommerce, connect_id: str, **changes: Any) -> di
 
 
 def connect(app: Any, store: FakeWooCommerce) -> dict[str, Any]:
-    """The whole connection: connect, WooCommerce's callback, setup job, the plugin's claim."""
+    """The whole connection: connect, WooCommerce's callback, the jobs (the site's proof, then set-up), the
+    plugin's claim; the store is admitted (its host is in ALLOWED_STORES), so it ends active."""
     client = app.test_client()
     started = begin(client, store)
     answer = client.post("/woocommerce/auth-callback", data=json.dumps(callback_body(store, started["connect_id"])),
@@ -87,6 +104,7 @@ def connect(app: Any, store: FakeWooCommerce) -> dict[str, Any]:
     claimed = client.post("/woocommerce/claim", json={"connect_id": started["connect_id"],
                                                       "claim_secret": started["claim_secret"]})
     assert claimed.status_code == 200, claimed.get_json()
+    assert claimed.get_json()["status"] == "active", claimed.get_json()  # admitted by ALLOWED_STORES
     connection = {**started, **claimed.get_json()}
     _no_quiet_hours(app, connection["shop_id"])
     return connection
