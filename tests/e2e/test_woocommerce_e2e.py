@@ -38,7 +38,8 @@ def stack(database_url: str, clean_redis: str, tmp_path: Path, smtp: SmtpSink,
           store: FakeWooCommerce) -> Iterator[Stack]:
     twilio = TwilioStub()
     running = Stack(database_url, clean_redis, tmp_path / "instance", smtp, twilio)
-    running.env.update(APP_URL=running.url, RECONCILE_INTERVAL="2", WOO_BACKOFF="0.05", WOO_TIMEOUT="5")
+    running.env.update(APP_URL=running.url, RECONCILE_INTERVAL="2", WOO_BACKOFF="0.05", WOO_TIMEOUT="5",
+                       ALLOW_PRIVATE_STORES=f"127.0.0.1:{store.port}")  # exactly the local store, nothing else
     result = subprocess.run([str(BIN / "flask"), "shop", "add", "woocommerce", store.url, "--consumer-key",
                              store.consumer_key, "--consumer-secret", store.consumer_secret],
                             cwd=ROOT, env=running.env, check=True, capture_output=True, text=True)

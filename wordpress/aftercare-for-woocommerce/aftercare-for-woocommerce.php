@@ -23,6 +23,7 @@ require_once __DIR__ . '/includes/class-aftercare-signer.php';
 require_once __DIR__ . '/includes/class-aftercare-client.php';
 require_once __DIR__ . '/includes/class-aftercare-notices.php';
 require_once __DIR__ . '/includes/class-aftercare-connection.php';
+require_once __DIR__ . '/includes/class-aftercare-connect-proof.php';
 require_once __DIR__ . '/includes/class-aftercare-emails.php';
 require_once __DIR__ . '/includes/class-aftercare-settings-page.php';
 require_once __DIR__ . '/includes/class-aftercare-privacy.php';

@@ -28,12 +28,58 @@ function test_connect_posts_the_store_and_return_url_and_redirects_to_woocommerc
 	$request = requests()[0];
 	assert_same( 'POST', $request['method'] );
 	assert_same( TEST_APP . '/woocommerce/connect', $request['url'] );
-	assert_same( array( 'store_url' => 'https://shop.example/', 'return_url' => 'https://shop.example/wp-admin/admin.php?page=aftercare' ), json_decode( $request['args']['body'], true ) );
+	$sent = json_decode( $request['args']['body'], true );
+	assert_same( array( 'store_url', 'return_url', 'site_proof' ), array_keys( $sent ) );
+	assert_same( 'https://shop.example/', $sent['store_url'] );
+	assert_same( 'https://shop.example/wp-admin/admin.php?page=aftercare', $sent['return_url'] );
+	assert_true( 1 === preg_match( '/^[0-9a-f]{48}$/', $sent['site_proof'] ), 'a random 24-byte proof' );
 	assert_same( 'application/json', $request['args']['headers']['Content-Type'] );
 	assert_same( 15, $request['args']['timeout'] );
 	assert_same( true, $request['args']['reject_unsafe_urls'], 'private addresses refused' );
-	assert_same( array( 'connect_id' => 'c0ffee', 'claim_secret' => 'claim-secret-xyz' ), get_option( 'aftercare_pending' ) );
+	assert_same( array( 'connect_id' => 'c0ffee', 'claim_secret' => 'claim-secret-xyz', 'site_proof' => $sent['site_proof'] ), get_option( 'aftercare_pending' ) );
 	assert_same( false, $GLOBALS['wpstub']['autoload']['aftercare_pending'], 'pending not autoloaded' );
+	assert_not_contains( $sent['site_proof'], $location, 'the proof never reaches the browser' );
+}
+
+function test_every_connect_sends_a_new_site_proof() {
+	update_option( 'aftercare_app_url', TEST_APP );
+	$proofs = array();
+	foreach ( array( 1, 2 ) as $try ) {
+		wpstub_respond( 200, started_answer() );
+		post_form( 'aftercare_connect' );
+		redirect_of( function () {
+			admin_post( 'aftercare_connect' );
+		} );
+		$proofs[] = json_decode( requests()[ $try - 1 ]['args']['body'], true )['site_proof'];
+	}
+	assert_true( $proofs[0] !== $proofs[1], 'a fresh proof per connection' );
+}
+
+function test_the_site_shows_its_proof_only_for_the_pending_connection() {
+	start_pending();
+	$shown = wpstub_rest_get( '/aftercare/v1/connect-proof', array( 'connect_id' => 'c0ffee' ) );
+	assert_true( $shown instanceof WP_REST_Response, 'answered' );
+	assert_same( 200, $shown->get_status() );
+	assert_same( array( 'connect_id' => 'c0ffee', 'proof' => TEST_PROOF ), $shown->get_data() );
+	assert_same( 'no-store', $shown->headers['Cache-Control'], 'never cached' );
+	foreach ( array( 'not-mine', '', 'c0ffe' ) as $other ) {
+		$refused = wpstub_rest_get( '/aftercare/v1/connect-proof', array( 'connect_id' => $other ) );
+		assert_true( $refused instanceof WP_Error, "no proof for '$other'" );
+		assert_same( array( 'status' => 404 ), $refused->get_error_data() );
+	}
+	wpstub_respond( 200, array( 'shop_id' => 42, 'link_secret' => TEST_SECRET, 'key_id' => 7, 'status' => 'active' ) );
+	settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
+	$after = wpstub_rest_get( '/aftercare/v1/connect-proof', array( 'connect_id' => 'c0ffee' ) );
+	assert_true( $after instanceof WP_Error, 'no proof once connected' );
+}
+
+function test_a_store_waiting_for_approval_is_connected_and_says_so() {
+	start_pending();
+	wpstub_respond( 200, array( 'status' => 'pending_approval', 'shop_id' => 42, 'link_secret' => TEST_SECRET, 'key_id' => 7, 'app_url' => TEST_APP ) );
+	$html = settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
+	assert_true( Aftercare_Options::is_connected(), 'connected' );
+	assert_contains( 'waiting for the Aftercare operator&#039;s approval', $html );
+	assert_not_contains( 'Your store is connected to Aftercare.', $html );
 }
 
 function test_connect_refuses_an_authorize_url_outside_the_store() {
@@ -92,9 +138,11 @@ function test_connect_without_the_right_nonce_or_capability_is_refused_and_chang
 	}
 }
 
+const TEST_PROOF = 'site-proof-0123456789abcdef0123456789abcdef';
+
 function start_pending(): void {
 	update_option( 'aftercare_app_url', TEST_APP );
-	update_option( 'aftercare_pending', array( 'connect_id' => 'c0ffee', 'claim_secret' => 'claim-secret-xyz' ), false );
+	update_option( 'aftercare_pending', array( 'connect_id' => 'c0ffee', 'claim_secret' => 'claim-secret-xyz', 'site_proof' => TEST_PROOF ), false );
 }
 
 function test_return_from_woocommerce_claims_and_stores_the_connection() {
@@ -103,7 +151,7 @@ function test_return_from_woocommerce_claims_and_stores_the_connection() {
 	$html = settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
 	$claim = requests()[0];
 	assert_same( TEST_APP . '/woocommerce/claim', $claim['url'] );
-	assert_same( array( 'connect_id' => 'c0ffee', 'claim_secret' => 'claim-secret-xyz' ), json_decode( $claim['args']['body'], true ) );
+	assert_same( array( 'connect_id' => 'c0ffee', 'claim_secret' => 'claim-secret-xyz' ), json_decode( $claim['args']['body'], true ), 'the proof is not sent again' );
 	assert_same( 42, get_option( 'aftercare_shop_id' ) );
 	assert_same( TEST_SECRET, get_option( 'aftercare_link_secret' ) );
 	assert_same( false, $GLOBALS['wpstub']['autoload']['aftercare_link_secret'], 'secret not autoloaded' );

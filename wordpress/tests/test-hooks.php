@@ -20,6 +20,7 @@ function test_admin_actions_privacy_and_email_filters_are_registered() {
 		assert_same( 10, has_action( 'admin_post_' . $action ), $action );
 	}
 	assert_same( 10, has_action( 'admin_menu' ), 'admin_menu' );
+	assert_same( 10, has_action( 'rest_api_init' ), 'the connect-proof route' );
 	assert_same( 10, has_filter( 'wp_privacy_personal_data_exporters' ), 'exporter' );
 	assert_same( 10, has_filter( 'wp_privacy_personal_data_erasers' ), 'eraser' );
 	foreach ( array( 'customer_processing_order', 'customer_on_hold_order', 'customer_completed_order', 'customer_refunded_order', 'customer_partially_refunded_order', 'customer_cancelled_order' ) as $email_id ) {

@@ -73,7 +73,9 @@ class Aftercare_Connection {
 	}
 
 	/**
-	 * Asks the service for a connection and remembers its claim; returns WooCommerce's authorize URL.
+	 * Asks the service for a connection, handing it a random proof this site keeps and shows back at
+	 * /wp-json/aftercare/v1/connect-proof (Aftercare_Connect_Proof), so only this site can claim it;
+	 * remembers the claim; returns WooCommerce's authorize URL.
 	 *
 	 * @return string
 	 * @throws Aftercare_Action_Failed When the URL is unusable or the service says no.
@@ -82,16 +84,18 @@ class Aftercare_Connection {
 		if ( ! Aftercare_Options::is_https_url( Aftercare_Options::app_url() ) ) {
 			throw new Aftercare_Action_Failed( 'url_not_https' );
 		}
-		$body   = array(
+		$site_proof = bin2hex( random_bytes( 24 ) );
+		$body       = array(
 			'store_url'  => home_url( '/' ),
 			'return_url' => self::settings_url(),
+			'site_proof' => $site_proof,
 		);
-		$answer = self::call( 'post', '/woocommerce/connect', $body );
-		$data   = $answer['data'];
+		$answer     = self::call( 'post', '/woocommerce/connect', $body );
+		$data       = $answer['data'];
 		if ( 200 !== $answer['status'] || ! self::is_started( $data ) ) {
 			throw new Aftercare_Action_Failed( 'connect_failed' );
 		}
-		Aftercare_Options::save_pending( (string) $data['connect_id'], (string) $data['claim_secret'] );
+		Aftercare_Options::save_pending( (string) $data['connect_id'], (string) $data['claim_secret'], $site_proof );
 		return (string) $data['authorize_url'];
 	}
 
@@ -135,7 +139,7 @@ class Aftercare_Connection {
 	/**
 	 * Claims the connection, waiting for WooCommerce's callback to reach the service.
 	 *
-	 * @param array{connect_id: string, claim_secret: string} $pending The started connection.
+	 * @param array{connect_id: string, claim_secret: string, site_proof: string} $pending The started connection.
 	 * @return string Notice code.
 	 */
 	private function claim( array $pending ): string {
@@ -149,15 +153,20 @@ class Aftercare_Connection {
 	}
 
 	/**
-	 * POSTs the claim, retrying while the service answers 409 (callback not arrived yet).
+	 * POSTs the claim, retrying while the service answers 409 (callback not arrived, or this site's proof
+	 * not checked yet). The proof itself is never sent again.
 	 *
 	 * @param array $pending The started connection.
 	 * @return array{status: int, data: array}
 	 * @throws Aftercare_Action_Failed When the service cannot be reached.
 	 */
 	private function claim_answer( array $pending ): array {
+		$body = array(
+			'connect_id'   => $pending['connect_id'],
+			'claim_secret' => $pending['claim_secret'],
+		);
 		for ( $attempt = 1; ; $attempt++ ) {
-			$answer = self::call( 'post', '/woocommerce/claim', $pending );
+			$answer = self::call( 'post', '/woocommerce/claim', $body );
 			if ( 409 !== $answer['status'] || $attempt >= self::CLAIM_TRIES ) {
 				return $answer;
 			}
@@ -181,8 +190,8 @@ class Aftercare_Connection {
 	/**
 	 * Stores the claimed connection.
 	 *
-	 * @param array $data {"shop_id", "link_secret", "key_id", "app_url"}.
-	 * @return string Notice code.
+	 * @param array $data {"status", "shop_id", "link_secret", "key_id", "app_url"}.
+	 * @return string Notice code ("awaiting_approval" while the service's operator has not let the store start).
 	 */
 	private function store_claim( array $data ): string {
 		$shop_id = isset( $data['shop_id'] ) && is_int( $data['shop_id'] ) ? $data['shop_id'] : 0;
@@ -195,7 +204,7 @@ class Aftercare_Connection {
 		if ( Aftercare_Options::is_https_url( $app_url ) ) {
 			update_option( Aftercare_Options::APP_URL, untrailingslashit( $app_url ) );
 		}
-		return 'connected';
+		return 'pending_approval' === ( $data['status'] ?? '' ) ? 'awaiting_approval' : 'connected';
 	}
 
 	/**

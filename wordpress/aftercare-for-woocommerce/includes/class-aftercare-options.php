@@ -111,9 +111,9 @@ class Aftercare_Options {
 	}
 
 	/**
-	 * The connection waiting for WooCommerce's approval: connect_id and claim_secret, or null.
+	 * The connection waiting for WooCommerce's approval: connect_id, claim_secret and site_proof, or null.
 	 *
-	 * @return array{connect_id: string, claim_secret: string}|null
+	 * @return array{connect_id: string, claim_secret: string, site_proof: string}|null
 	 */
 	public static function pending(): ?array {
 		$pending = get_option( self::PENDING, null );
@@ -123,6 +123,7 @@ class Aftercare_Options {
 		return array(
 			'connect_id'   => (string) $pending['connect_id'],
 			'claim_secret' => (string) $pending['claim_secret'],
+			'site_proof'   => (string) ( $pending['site_proof'] ?? '' ),
 		);
 	}
 
@@ -131,13 +132,15 @@ class Aftercare_Options {
 	 *
 	 * @param string $connect_id   The one-time id WooCommerce echoes back as user_id.
 	 * @param string $claim_secret The secret that claims the connection.
+	 * @param string $site_proof   What this site shows the service to prove it started the connection.
 	 */
-	public static function save_pending( string $connect_id, string $claim_secret ): void {
+	public static function save_pending( string $connect_id, string $claim_secret, string $site_proof ): void {
 		update_option(
 			self::PENDING,
 			array(
 				'connect_id'   => $connect_id,
 				'claim_secret' => $claim_secret,
+				'site_proof'   => $site_proof,
 			),
 			false
 		);

@@ -18,6 +18,7 @@ class Aftercare_Plugin {
 	public static function init(): void {
 		$connection = new Aftercare_Connection();
 		$connection->register();
+		( new Aftercare_Connect_Proof() )->register();
 		( new Aftercare_Settings_Page( $connection ) )->register();
 		( new Aftercare_Emails() )->register();
 		( new Aftercare_Privacy() )->register();

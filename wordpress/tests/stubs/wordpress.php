@@ -43,9 +43,15 @@ class WP_Error {
 	private $code;
 	/** @var string */
 	private $message;
+	/** @var mixed */
+	private $data;
 	public function __construct( $code = '', $message = '', $data = '' ) {
 		$this->code    = (string) $code;
 		$this->message = (string) $message;
+		$this->data    = $data;
+	}
+	public function get_error_data() {
+		return $this->data;
 	}
 	public function get_error_code() {
 		return $this->code;
@@ -126,6 +132,7 @@ function wpstub_reset(): void {
 		'page'       => array(),
 		'webhooks'   => array(),
 		'webhooks_deleted' => array(),
+		'rest_routes' => array(),
 	);
 }
 
@@ -303,6 +310,65 @@ function is_wp_error( $thing ) {
 
 function wp_json_encode( $data, $options = 0, $depth = 512 ) {
 	return json_encode( $data, $options, $depth );
+}
+
+// --- the REST API (register_rest_route, WP_REST_Request, WP_REST_Response) ---------------------------------
+
+function register_rest_route( $route_namespace, $route, $args = array(), $override = false ) {
+	$GLOBALS['wpstub']['rest_routes'][ '/' . trim( $route_namespace, '/' ) . $route ] = $args;
+	return true;
+}
+
+function __return_true() {
+	return true;
+}
+
+class WP_REST_Request {
+	/** @var array */
+	private $params;
+	public function __construct( array $params = array() ) {
+		$this->params = $params;
+	}
+	public function get_param( $key ) {
+		return $this->params[ $key ] ?? null;
+	}
+}
+
+class WP_REST_Response {
+	/** @var mixed */
+	public $data;
+	/** @var int */
+	public $status;
+	/** @var array */
+	public $headers = array();
+	public function __construct( $data = null, $status = 200, $headers = array() ) {
+		$this->data    = $data;
+		$this->status  = $status;
+		$this->headers = $headers;
+	}
+	public function header( $key, $value, $replace = true ) {
+		$this->headers[ $key ] = $value;
+	}
+	public function get_data() {
+		return $this->data;
+	}
+	public function get_status() {
+		return $this->status;
+	}
+}
+
+/** Calls a registered route as WordPress's REST server does (permission first); the response or WP_Error. */
+function wpstub_rest_get( string $route, array $params ) {
+	do_action( 'rest_api_init' );
+	$args = $GLOBALS['wpstub']['rest_routes'][ $route ] ?? null;
+	if ( null === $args ) {
+		return new WP_Error( 'rest_no_route', 'No route was found', array( 'status' => 404 ) );
+	}
+	$request = new WP_REST_Request( $params );
+	if ( true !== call_user_func( $args['permission_callback'], $request ) ) {
+		return new WP_Error( 'rest_forbidden', 'Sorry, you are not allowed to do that.', array( 'status' => 401 ) );
+	}
+	return call_user_func( $args['callback'], $request );
 }
 
 // --- URLs, locale, admin ---------------------------------------------------------------------------
