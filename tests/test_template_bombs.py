@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from liquid import Environment
 
 from integration.models import Message, TemplateVersion
 from notifications import rendering, templates_store
@@ -24,6 +25,7 @@ from notifications.template_limits import RENDER_SECONDS
 from tests.conftest import paid_order
 from tests.helpers import deliver, drain
 from tests.test_admin_messages import EDITOR, GOOD, Admin, _versions
+from tests.test_rendering import full_context
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1 << 20
@@ -187,7 +189,14 @@ def test_a_failing_filter_is_a_template_error_at_its_place() -> None:
 
 
 def test_normal_templates_still_render() -> None:
-    """Loops, captures, splits and joins of a real message's size are untouched by the limits."""
+    """Every shipped default renders exactly as a plain python-liquid Environment renders it (the rendering
+    tests check what they say), and loops, captures, splits and joins of a real message's size still work."""
+    for path in sorted((rendering.TEMPLATES / "messages").glob("*/*/*.liquid")):
+        html, source, context = path.stem == "html", path.read_text(encoding="utf-8"), full_context(path.parent.name)
+        plain = Environment(autoescape=html)
+        plain.filters.update({"money": rendering.money, "money_with_currency": rendering.money_with_currency,
+                              "date": rendering.date, "pluralize": rendering.pluralize})
+        assert rendering.render(rendering.parse(source, html), context) == plain.from_string(source).render(**context)
     source = ('{% capture list %}{% for item in items %}{{ item | upcase | append: "," }}{% endfor %}{% endcapture %}'
               '{{ list | split: "," | join: " / " | replace: "A", "a" }} {{ (1..5) | join: "-" }} '
               '{{ 19.99 | times: 3 | money }}')
@@ -202,9 +211,21 @@ def test_normal_templates_still_render() -> None:
 EDITOR_BOMB = dict(GOOD, html="<p>Hi</p>\n" + replace_chain(8))
 
 
-def test_editor_preview_refuses_bomb_422(app: Any, shop_id: int) -> None:
+def _rss() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+
+
+def test_editor_preview_refuses_bomb_422(app: Any, shop_id: int, capsys: pytest.CaptureFixture[str]) -> None:
     admin = Admin(app)
+    assert admin.post(f"{EDITOR}/preview", {"parts": GOOD}).status_code == 200  # warm
+    before = _rss()
     answer = admin.post(f"{EDITOR}/preview", {"parts": EDITOR_BOMB})
+    after = _rss()
+    with capsys.disabled():
+        print(f"\neditor preview of a replace chain: the serving process's RSS {before / MIB:.1f} MiB before, "
+              f"{after / MIB:.1f} MiB after: {answer.status_code}")
+    assert after - before < PEAK_BUDGET
     assert answer.status_code == 422
     body = answer.get_json()
     assert "preview" not in body
