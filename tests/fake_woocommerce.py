@@ -174,7 +174,9 @@ class FakeWooCommerce:
 
     def _pages(self, query: Any, body: Any) -> tuple[int, Any, dict[str, str]]:
         slugs = query.get("slug", [""])[0].split(",")
-        return 200, [{"slug": s, "link": self.url + link} for s, link in self.pages.items() if s in slugs], {}
+        pages = [{"slug": s, "link": self.url + link if link.startswith("/") else link}
+                 for s, link in self.pages.items() if s in slugs]
+        return 200, pages, {}
 
     def _status(self, query: Any, body: Any) -> tuple[int, Any, dict[str, str]]:
         return 200, {"environment": {"home_url": self.url, "language": self.facts["language"]},

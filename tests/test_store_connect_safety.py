@@ -1,0 +1,358 @@
+"""Issue 11, findings 1 (anonymous tenants through the WooCommerce connection) and 2 (server-side request forgery).
+
+Every store here is a local stand-in (tests/fake_woocommerce.py) on 127.0.0.1; the app calls a store only
+through its outbound client, and ALLOW_PRIVATE_STORES names exactly the stand-ins' ip:port. Targets that are
+not loopback (10.0.0.1, 169.254.169.254) are checked by the address rule only: an audit hook records every
+socket the process opens and the tests assert none went anywhere but loopback.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from integration import outbound
+from integration.models import Shop, StoreConnection
+from tests.conftest import app_overrides
+from tests.fake_woocommerce import FakeWooCommerce, wc_signature, wp_json_encode
+from tests.helpers import drain
+from tests.woo_helpers import (
+    admin_link,
+    allow_stores,
+    begin,
+    callback_body,
+    connect,
+    fresh_order,
+    signed_headers,
+    start_store,
+)
+
+_OPENED: list[list[Any]] = []
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event == "socket.connect" and _OPENED:
+        _OPENED[-1].append(args[1])
+
+
+sys.addaudithook(_audit)
+
+
+@contextmanager
+def sockets_opened() -> Iterator[list[Any]]:
+    """Every address a socket of this process connects to inside the block."""
+    opened: list[Any] = []
+    _OPENED.append(opened)
+    try:
+        yield opened
+    finally:
+        _OPENED.remove(opened)
+
+
+def _off_loopback(opened: list[Any]) -> list[Any]:
+    def loopback(address: Any) -> bool:
+        return not isinstance(address, tuple) or ipaddress.ip_address(str(address[0]).split("%")[0]).is_loopback
+    return [address for address in opened if not loopback(address)]
+
+
+def resolving(names: dict[str, str]) -> Any:
+    """A resolver for the tests' own names (a name -> one address); any other name does not resolve."""
+    def resolve(host: str, port: int) -> list[str]:
+        if host in names:
+            return [names[host]]
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            if host == "localhost":
+                return outbound.system_resolver(host, port)
+            raise socket.gaierror(socket.EAI_NONAME, "not a test name") from None
+    return resolve
+
+
+@pytest.fixture
+def store(app: Any) -> Iterator[FakeWooCommerce]:
+    fake = start_store(app, admitted=False)
+    yield fake
+    fake.close()
+
+
+def _shops(app: Any) -> list[Shop]:
+    with app.extensions["aftercare.db"].session() as session:
+        return list(session.query(Shop).order_by(Shop.id))
+
+
+def _callback(client: Any, store: FakeWooCommerce, connect_id: str, **changes: Any) -> Any:
+    return client.post("/woocommerce/auth-callback", json=callback_body(store, connect_id, **changes))
+
+
+def _claim(client: Any, started: dict[str, Any]) -> Any:
+    return client.post("/woocommerce/claim", json={"connect_id": started["connect_id"],
+                                                   "claim_secret": started["claim_secret"]})
+
+
+def _cli(app: Any, *args: str) -> str:
+    result = app.test_cli_runner().invoke(args=list(args))
+    assert result.exit_code == 0, result.output
+    return str(result.stdout)
+
+
+# --- finding 1: who may become a tenant -----------------------------------------------------------
+
+def test_anonymous_takeover_chain_is_refused(app: Any, store: FakeWooCommerce) -> None:
+    client = app.test_client()
+    # a connection started by someone else for a store whose site does not hold its proof: refused
+    started = begin(client, store)
+    store.proofs.clear()
+    assert _callback(client, store, started["connect_id"]).status_code == 200  # WooCommerce wants exactly 200
+    assert _claim(client, started).status_code == 409  # the site's proof is not read yet
+    drain(app)
+    refused = _claim(client, started)
+    assert refused.status_code == 404 and "link_secret" not in refused.get_json()
+    assert _shops(app) == []
+
+    # the attacker's own store, which shows the proof: a shop, but waiting for the operator
+    started = begin(client, store)
+    assert _callback(client, store, started["connect_id"]).status_code == 200
+    drain(app)
+    claimed = _claim(client, started)
+    assert claimed.status_code == 200 and claimed.get_json()["status"] == "pending_approval"
+    connection = {**started, **claimed.get_json()}
+    (shop,) = _shops(app)
+    assert (shop.status, shop.approved_at, shop.webhook_ids) == ("pending_approval", None, None)
+    assert store.webhooks == {}  # nothing points at the app yet
+    opened = client.get(admin_link(connection))
+    assert opened.status_code == 403 and "approval" in opened.get_json()["error"]
+    assert client.get("/admin").status_code in (302, 401, 403)
+    relay = client.post("/admin/messages/order_confirmed/email/test", json={"to": "victim@example.com"})
+    assert relay.status_code == 302 or 400 <= relay.status_code < 500
+    body = wp_json_encode(fresh_order())
+    intake = client.post(f"/webhooks/woocommerce/{shop.id}", data=body, headers={
+        "X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Signature": wc_signature(body, "anything")})
+    assert intake.status_code == 410
+
+    # the operator lets it start
+    assert f"{shop.id}\t" in _cli(app, "shop", "pending")
+    _cli(app, "shop", "approve", str(shop.id))
+    drain(app)
+    (shop,) = _shops(app)
+    assert shop.status == "active" and shop.approved_at is not None and len(store.webhooks) == 4
+    assert client.get(admin_link(connection, nonce="a" * 32)).status_code == 302
+
+
+def test_pending_store_waits_for_approval(app: Any, store: FakeWooCommerce) -> None:
+    client = app.test_client()
+    started = begin(client, store)
+    assert _callback(client, store, started["connect_id"]).status_code == 200
+    drain(app)
+    assert _claim(client, started).get_json()["status"] == "pending_approval"
+    (shop,) = _shops(app)
+    assert _cli(app, "shop", "pending").split("\t")[:2] == [str(shop.id), shop.domain]
+    body = wp_json_encode(fresh_order())
+    intake = client.post(f"/webhooks/woocommerce/{shop.id}", data=body, headers={
+        "X-WC-Webhook-Topic": "order.updated", "X-WC-Webhook-Signature": wc_signature(body, "anything")})
+    assert intake.status_code == 410
+    assert [m for m, p in store.requests if "webhooks" in p] == []  # no webhook created, none re-enabled
+
+    approved = _cli(app, "shop", "approve", shop.domain)
+    assert f"shop {shop.id}" in approved
+    drain(app)
+    assert _cli(app, "shop", "pending") == ""
+    assert sorted(h["topic"] for h in store.webhooks.values()) == [
+        "order.created", "order.deleted", "order.restored", "order.updated"]
+    assert _shops(app)[0].currency == "EUR"  # set up: facts read
+    refused = app.test_cli_runner().invoke(args=["shop", "approve", "no-such-store.example"])
+    assert refused.exit_code != 0 and "no WooCommerce store" in refused.output
+
+
+def test_allowed_stores_domain_is_admitted(app: Any) -> None:
+    app.config["OUTBOUND_RESOLVER"] = resolving({"shop.allowed.test": "127.0.0.1", "allowed.test": "127.0.0.1",
+                                                 "shop.elsewhere.test": "127.0.0.1"})
+    stores = [start_store(app, host=host) for host in ("shop.allowed.test", "allowed.test", "shop.elsewhere.test")]
+    try:
+        allow_stores(app, *stores, admitted=False)
+        app.config["ALLOWED_STORES"] = "*.allowed.test"
+        admitted = connect(app, stores[0])
+        assert admitted["status"] == "active" and len(stores[0].webhooks) == 4
+        client = app.test_client()
+        for other in stores[1:]:  # the wildcard is for subdomains only; another domain is not in the list
+            started = begin(client, other)
+            assert _callback(client, other, started["connect_id"]).status_code == 200
+            drain(app)
+            assert _claim(client, started).get_json()["status"] == "pending_approval"
+            assert other.webhooks == {}
+        assert [(s.domain.split(":")[0], s.status) for s in _shops(app)] == [
+            ("shop.allowed.test", "active"), ("allowed.test", "pending_approval"),
+            ("shop.elsewhere.test", "pending_approval")]
+    finally:
+        for fake in stores:
+            fake.close()
+
+
+def test_open_signup_admits_every_store_that_proves_itself(app: Any, store: FakeWooCommerce) -> None:
+    app.config["OPEN_SIGNUP"] = True
+    assert connect(app, store)["status"] == "active"
+
+
+# --- finding 2: server-side request forgery -------------------------------------------------------
+
+def test_ssrf_targets_refused_by_address_rule(app: Any, store: FakeWooCommerce) -> None:
+    client = app.test_client()
+    started = begin(client, store)  # started while the local store is allowed ...
+    app.config["ALLOW_PRIVATE_STORES"] = ""  # ... the switch is off from here on
+    app.config["OUTBOUND_RESOLVER"] = resolving({"intranet.example.test": "127.0.0.1",
+                                                 "metadata.example.test": "169.254.169.254"})
+    posted = [f"http://127.0.0.1:{store.port}/", "https://[::1]/", "https://10.0.0.1/",
+              "http://169.254.169.254/latest/meta-data/", "https://localhost/",
+              f"https://intranet.example.test:{store.port}/"]
+    checked = posted + [f"https://127.0.0.1:{store.port}/", "https://169.254.169.254/", "https://[::ffff:10.0.0.1]/",
+                        "https://[fe80::1]/", "https://100.64.0.1/", "https://metadata.example.test/"]
+    before = list(store.requests)
+    with sockets_opened() as opened:
+        for target in posted:  # through the app: the connect refuses the store's address
+            answer = client.post("/woocommerce/connect", json={"store_url": target, "return_url": target,
+                                                               "site_proof": "p" * 43})
+            assert answer.status_code == 400, target
+            assert answer.get_json()["error"] == "store_url: the store's address is not public", target
+        with app.app_context():
+            for target in checked:  # and the outbound client, which every call to a store goes through
+                with pytest.raises(outbound.OutboundRefusedError) as refused:
+                    outbound.session().get(target + "wp-json/", timeout=2)
+                assert refused.value.reason == outbound.NOT_PUBLIC, target
+        callback = _callback(client, store, started["connect_id"])  # a later call is checked again
+    assert callback.status_code == 400 and "not public" in callback.get_json()["error"]
+    assert store.requests == before  # nothing reached the local store
+    assert _off_loopback(opened) == []  # and no packet went anywhere but loopback (Redis, the database)
+    with app.extensions["aftercare.db"].session() as session:
+        assert session.query(StoreConnection).count() == 1  # only the connection started before
+
+
+def test_redirect_to_loopback_refused(app: Any, store: FakeWooCommerce) -> None:
+    inside = FakeWooCommerce()  # another local service, on a port the switch does not name
+    try:
+        client = app.test_client()
+        for target in (f"{inside.url}/wp-json/wc/v3/system_status", "http://169.254.169.254/latest/meta-data/",
+                       "https://10.0.0.1/"):
+            started = begin(client, store)
+            store.redirects["/wp-json/wc/v3/system_status"] = target
+            with sockets_opened() as opened:
+                answer = _callback(client, store, started["connect_id"])
+            assert answer.status_code == 400, answer.get_json()
+            assert answer.get_json()["error"].endswith("the store's address is not public")
+            assert _off_loopback(opened) == []
+        assert inside.requests == []  # the redirect target was never reached
+        assert [p for m, p in store.requests].count("/wp-json/wc/v3/system_status") == 3  # the first hop was
+        store.redirects.clear()
+        allow_stores(app, store)
+        assert connect(app, store)["status"] == "active"  # the same store without the redirect
+    finally:
+        inside.close()
+
+
+def test_check_keys_does_not_echo_the_target_body(app: Any, store: FakeWooCommerce) -> None:
+    client = app.test_client()
+    store.refusal_message = "internal-secret-banner"
+    started = begin(client, store)
+    refused = _callback(client, store, started["connect_id"], consumer_secret="cs_wrong")
+    assert refused.status_code == 401
+    assert refused.get_json() == {"error": "the store refused the posted keys (HTTP 401)"}
+    store.failures = [500, 500]
+    failed = _callback(client, store, started["connect_id"])
+    assert failed.status_code == 502 and "try later" not in failed.get_data(as_text=True)
+    assert failed.get_json() == {"error": "the store could not be reached to check the keys "
+                                          "(GET system_status: HTTP 500)"}
+    assert "internal-secret-banner" not in refused.get_data(as_text=True) + failed.get_data(as_text=True)
+
+
+def test_setup_job_refuses_a_store_that_turned_private(app: Any) -> None:
+    names = {"shop.rebinding.test": "127.0.0.1"}
+    app.config["OUTBOUND_RESOLVER"] = resolving(names)
+    store = start_store(app, host="shop.rebinding.test", admitted=False)
+    try:
+        client = app.test_client()
+        started = begin(client, store)
+        assert _callback(client, store, started["connect_id"]).status_code == 200
+        drain(app)
+        shop_id = _claim(client, started).get_json()["shop_id"]
+        names["shop.rebinding.test"] = "10.0.0.1"  # the store's name now points into the private network
+        seen = len(store.requests)
+        _cli(app, "shop", "approve", str(shop_id))
+        with sockets_opened() as opened:
+            drain(app)
+            assert _shops(app)[0].reconcile_error == ("Aftercare does not call your store at this address: "
+                                                      "GET system_status: the store's address is not public")
+            with app.app_context():
+                from integration import woo_poll
+
+                assert woo_poll.reconcile_woocommerce(shop_id) == "unreachable"
+        assert _off_loopback(opened) == [] and len(store.requests) == seen
+        (shop,) = _shops(app)
+        assert shop.webhook_ids is None and store.webhooks == {}
+        assert shop.reconcile_error == ("Aftercare does not call your store at this address (GET webhooks page 1: "
+                                        "the store's address is not public), so missed orders cannot be caught up")
+    finally:
+        store.close()
+
+
+def test_store_policy_link_javascript_not_stored(app: Any, store: FakeWooCommerce) -> None:
+    store.pages = {"refund_returns": "javascript:alert(document.cookie)", "shipping": "data:text/html,<b>x</b>",
+                   "privacy-policy": "/privacy-policy/"}
+    allow_stores(app, store)
+    connect(app, store)
+    (shop,) = _shops(app)
+    assert shop.help_links == {"privacy": store.url + "/privacy-policy/"}
+
+
+def test_production_refuses_allow_private_stores(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+                                                 ) -> None:
+    from integration.app import create_app
+    from integration.config import ConfigError
+
+    monkeypatch.setenv("AFTERCARE_INSTANCE", str(tmp_path / "instance"))
+    from cryptography.fernet import Fernet
+
+    production = app_overrides(f"sqlite:///{tmp_path / 'a.db'}", redis_url, APP_ENV="production",
+                               SECRET_KEY="s" * 40, ENCRYPTION_KEYS=Fernet.generate_key().decode())
+    for value in ("1", "127.0.0.1:8080"):
+        monkeypatch.setenv("ALLOW_PRIVATE_STORES", value)
+        with pytest.raises(ConfigError, match="ALLOW_PRIVATE_STORES"):
+            create_app(production)
+    monkeypatch.setenv("ALLOW_PRIVATE_STORES", "0")
+    started = create_app(production)
+    started.config["ALLOW_PRIVATE_STORES"] = "1"  # set behind the startup check: still not honoured
+    with started.app_context():
+        assert outbound.current_policy() == outbound.Policy(timeout=30.0, max_seconds=60.0)
+    started.extensions["aftercare.db"].dispose()
+
+
+# --- the plugin's signatures and ids from outside -------------------------------------------------
+
+def test_plugin_signatures_non_ascii_are_401(app: Any, store: FakeWooCommerce) -> None:
+    allow_stores(app, store)
+    connection = connect(app, store)
+    client, shop_id, body = app.test_client(), connection["shop_id"], b"{}"
+    good = signed_headers(shop_id, connection["link_secret"], body)
+    cases = [({"X-Aftercare-Signature": "é" * 44}, 401), ({"X-Aftercare-Signature": "\u00ff"}, 401),
+             ({"X-Aftercare-Timestamp": "¹" * 10}, 401), ({"X-Aftercare-Shop": "²"}, 404),
+             ({"X-Aftercare-Shop": "9" * 30}, 404), ({"X-Aftercare-Shop": str(2**63)}, 404)]
+    for change, status in cases:
+        assert client.post("/woocommerce/disconnect", data=body, headers={**good, **change}).status_code == status, change
+    link = admin_link(connection)
+    for old, new, status in ((f"shop={shop_id}", "shop=²", 404), (f"shop={shop_id}", f"shop={2**64}", 404),
+                             ("sig=", "sig=%C3%A9", 401), ("nonce=", "nonce=%C3%A9", 401)):
+        assert client.get(link.replace(old, new, 1)).status_code == status, new
+    started = begin(client, store)
+    lone = '{"connect_id": "%s", "claim_secret": "\\ud800"}' % started["connect_id"]
+    assert client.post("/woocommerce/claim", data=lone, content_type="application/json").status_code == 404
+    assert client.post("/woocommerce/claim", json={"connect_id": "é" * 20, "claim_secret": "x"}).status_code == 404
+    assert _callback(client, store, started["connect_id"], key_id="²").status_code == 200
+    assert _callback(client, store, "\ud800" * 20).status_code in (400, 404)
+    assert client.post("/woocommerce/connect", json={"store_url": "http://[::1", "return_url": "https://x.example/",
+                                                     "site_proof": "p" * 43}).status_code == 400
+    assert client.post("/woocommerce/disconnect", data=body, headers=good).status_code == 200  # the real one works
