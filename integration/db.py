@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -56,11 +57,27 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class NoResultRows(logging.Filter):
+    """SQLAlchemy logs every result row at DEBUG ("Row (...)"): shoppers' emails and phones. Those records are
+    dropped whatever the logger's level; statements stay (their parameters are hidden by the engine)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno <= logging.DEBUG and str(record.msg).startswith(("Row ", "Col ")))
+
+
+def _quiet_rows() -> None:
+    engine_logger = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, NoResultRows) for f in engine_logger.filters):
+        engine_logger.addFilter(NoResultRows())
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys.
 
-    `hide_parameters`: a database error's message never carries the bound values (shoppers' data) into logs.
+    `hide_parameters`: a database error's message never carries the bound values (shoppers' data) into logs;
+    nor do the result rows SQLAlchemy logs at DEBUG (NoResultRows).
     """
+    _quiet_rows()
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
