@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from integration import outbound
 from integration.models import Shop, StoreConnection
 from tests.conftest import app_overrides
 from tests.fake_woocommerce import FakeWooCommerce, wc_signature, wp_json_encode
@@ -71,7 +70,7 @@ def resolving(names: dict[str, str]) -> Any:
             return [str(ipaddress.ip_address(host))]
         except ValueError:
             if host == "localhost":
-                return outbound.system_resolver(host, port)
+                return [str(found[4][0]) for found in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
             raise socket.gaierror(socket.EAI_NONAME, "not a test name") from None
     return resolve
 
@@ -220,6 +219,8 @@ def test_ssrf_targets_refused_by_address_rule(app: Any, store: FakeWooCommerce) 
                                                                "site_proof": "p" * 43})
             assert answer.status_code == 400, target
             assert answer.get_json()["error"] == "store_url: the store's address is not public", target
+        from integration import outbound
+
         with app.app_context():
             for target in checked:  # and the outbound client, which every call to a store goes through
                 with pytest.raises(outbound.OutboundRefusedError) as refused:
@@ -311,6 +312,7 @@ def test_store_policy_link_javascript_not_stored(app: Any, store: FakeWooCommerc
 
 def test_production_refuses_allow_private_stores(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
                                                  ) -> None:
+    from integration import outbound
     from integration.app import create_app
     from integration.config import ConfigError
 
