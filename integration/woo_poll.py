@@ -99,8 +99,8 @@ def check_webhooks(shop_id: int) -> None:
 
 #: why a poll stopped -> what the merchant reads (the first that matches).
 POLL_ERRORS: tuple[tuple[type[ConnectorError], str], ...] = (
-    (woocommerce_api.StoreOffLimitsError, "Aftercare does not call your store at this address ({}), so missed "
-                                          "orders cannot be caught up"),
+    (woocommerce_api.StoreOffLimitsError, "Aftercare stopped calling your store ({}), so missed orders "
+                                          "cannot be caught up"),
     (ConnectorError, "Your store could not be reached, so missed orders cannot be caught up: {}"),
 )
 

@@ -260,7 +260,7 @@ def setup(shop_id: int) -> str:
     try:
         facts, webhook_ids = read_facts(shop), ensure_webhooks(shop)
     except woocommerce_api.StoreOffLimitsError as exc:
-        cursors.record(shop_id, f"Aftercare does not call your store at this address: {exc}")
+        cursors.record(shop_id, f"Aftercare stopped calling your store: {exc}")
         log.warning("shop %s: set-up refused by the outbound rules: %s", shop_id, exc)
         return "refused"
     except ConnectorError as exc:

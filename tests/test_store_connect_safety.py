@@ -286,7 +286,7 @@ def test_setup_job_refuses_a_store_that_turned_private(app: Any) -> None:
         _cli(app, "shop", "approve", str(shop_id))
         with sockets_opened() as opened:
             drain(app)
-            assert _shops(app)[0].reconcile_error == ("Aftercare does not call your store at this address: "
+            assert _shops(app)[0].reconcile_error == ("Aftercare stopped calling your store: "
                                                       "GET system_status: the store's address is not public")
             with app.app_context():
                 from integration import woo_poll
@@ -295,7 +295,7 @@ def test_setup_job_refuses_a_store_that_turned_private(app: Any) -> None:
         assert _off_loopback(opened) == [] and len(store.requests) == seen
         (shop,) = _shops(app)
         assert shop.webhook_ids is None and store.webhooks == {}
-        assert shop.reconcile_error == ("Aftercare does not call your store at this address (GET webhooks page 1: "
+        assert shop.reconcile_error == ("Aftercare stopped calling your store (GET webhooks page 1: "
                                         "the store's address is not public), so missed orders cannot be caught up")
     finally:
         store.close()
@@ -358,3 +358,86 @@ def test_plugin_signatures_non_ascii_are_401(app: Any, store: FakeWooCommerce) -
     assert client.post("/woocommerce/connect", json={"store_url": "http://[::1", "return_url": "https://x.example/",
                                                      "site_proof": "p" * 43}).status_code == 400
     assert client.post("/woocommerce/disconnect", data=body, headers=good).status_code == 200  # the real one works
+
+
+# --- the outbound client itself -------------------------------------------------------------------
+
+def _self_signed(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A certificate for `name` (and the key), its own issuer: the client trusts exactly it."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "store.pem", tmp_path / "store.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_https_store_is_reached_at_the_vetted_address_under_its_own_name(tmp_path: Path) -> None:
+    """The socket goes to the address the rule checked; TLS (SNI, the certificate) and Host keep the name; a
+    new connection resolves and checks again, so a name rebound to a private address is refused."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler
+
+    from integration import outbound
+    from tests.json_server import QuietServer
+
+    seen: list[tuple[str | None, str | None]] = []
+    cert, key = _self_signed(tmp_path, "shop.pinned.test")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, server_name, ctx: seen.append(("sni", server_name)) and None
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(("host", self.headers.get("Host")))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = QuietServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = int(server.server_address[1])
+    names = {"shop.pinned.test": "127.0.0.1"}
+    policy = outbound.Policy(endpoints=frozenset({("127.0.0.1", port)}), resolver=resolving(names))
+    try:
+        url = f"https://shop.pinned.test:{port}/wp-json/"
+        assert outbound.session(policy).get(url, verify=str(cert), timeout=5).json() == {}
+        assert seen == [("sni", "shop.pinned.test"), ("host", f"shop.pinned.test:{port}")]
+        names["shop.pinned.test"] = "10.0.0.1"
+        with sockets_opened() as opened, pytest.raises(outbound.OutboundRefusedError, match="not public"):
+            outbound.session(policy).get(url, verify=str(cert), timeout=5)
+        assert _off_loopback(opened) == [] and len(seen) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_store_answer_past_the_size_limit_is_not_read(app: Any, store: FakeWooCommerce) -> None:
+    store.facts["name"] = "x" * (5 * 1024 * 1024 + 1)  # the site index answer alone is past 5 MiB
+    allow_stores(app, store)
+    connect(app, store)
+    (shop,) = _shops(app)
+    assert shop.reconcile_error == ("Aftercare stopped calling your store: GET /wp-json/: "
+                                    "the store's answer is larger than 5 MiB")
+    assert shop.name != store.facts["name"] and store.webhooks == {}
