@@ -18,7 +18,6 @@ Afterwards the plugin signs its requests (privacy export/erase, disconnect) and 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import hmac
 import io
@@ -52,7 +51,8 @@ SIGNATURE_WINDOW = 300
 #: what the service hands out and the plugin sends back: URL-safe tokens of a sane length.
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 SITE_PROOF = re.compile(r"[A-Za-z0-9_-]{32,128}")
-REST_KEYS = {"consumer_key": re.compile(r"ck_[A-Za-z0-9_]{1,128}"), "consumer_secret": re.compile(r"cs_[A-Za-z0-9_]{1,128}")}
+REST_KEYS = {"consumer_key": re.compile(r"ck_[A-Za-z0-9_]{1,128}"),
+             "consumer_secret": re.compile(r"cs_[A-Za-z0-9_]{1,128}")}
 #: shop statuses whose link secret signs the plugin's requests (a store waiting for approval may disconnect).
 SIGNING_STATUSES = ("active", woo_admission.PENDING)
 
@@ -208,8 +208,8 @@ def claim() -> ResponseReturnValue:
             raise Refused(409, "Aftercare is checking the store's site; try again in a moment")
         connection.claimed_at = utcnow()
         shop = session.get(Shop, connection.shop_id)
-        return {"status": shop.status, "shop_id": shop.id, "link_secret": woo_store.secret(shop, "link_secret_encrypted"),
-                "key_id": shop.api_key_id, "app_url": extensions.config("APP_URL")}
+        return {"status": shop.status, "shop_id": shop.id, "key_id": shop.api_key_id,
+                "link_secret": woo_store.secret(shop, "link_secret_encrypted"), "app_url": extensions.config("APP_URL")}
 
 
 # --- signed links and requests from the plugin ----------------------------------------------------

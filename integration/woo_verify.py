@@ -56,7 +56,8 @@ def _held_keys(connection_id: int) -> dict[str, Any] | None:
     sealed = extensions.redis().get(_keys_name(connection_id))
     if sealed is None:
         return None
-    return json.loads(crypto.decrypt(extensions.config("ENCRYPTION_KEYS"), sealed.decode()))  # type: ignore[no-any-return]
+    keys: dict[str, Any] = json.loads(crypto.decrypt(extensions.config("ENCRYPTION_KEYS"), sealed.decode()))
+    return keys
 
 
 def shown_proof(store_url: str, connect_id: str) -> str | None:

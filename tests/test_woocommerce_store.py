@@ -168,6 +168,7 @@ def test_disconnect_removes_webhooks_stops_sending_and_purges(app: Any, store: F
 
 
 def test_shop_add_woocommerce_prints_the_id_and_the_webhook_address(app: Any) -> None:
+    app.config["OUTBOUND_RESOLVER"] = lambda host, port: ["203.0.113.7"]  # no DNS from tests; not public either
     result = app.test_cli_runner().invoke(args=[
         "shop", "add", "woocommerce", "https://Shop.Example.com/store/", "--consumer-key", "ck_1",
         "--consumer-secret", "cs_1", "--webhook-secret", "abc123"])
@@ -177,6 +178,8 @@ def test_shop_add_woocommerce_prints_the_id_and_the_webhook_address(app: Any) ->
     shop = _shop(app, int(shop_id))
     assert (shop.platform, shop.domain, shop.storefront_url) == ("woocommerce", "shop.example.com/store",
                                                                   "https://Shop.Example.com/store/")
+    assert shop.status == "active" and shop.approved_at is not None  # the operator's own act
+    assert "note: the store's address is not public" in result.stderr  # calls to it would be refused
 
 
 
