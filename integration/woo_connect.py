@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import woocommerce_api
+from connectors.base import MalformedPayload, load_object
 from connectors.events import CustomerDataRequested, CustomerRedactRequested, ShopRedactRequested
 from integration import admin_auth, extensions, ids, outbound, privacy, woo_admission, woo_store, woo_verify
 from integration.db import utcnow
@@ -53,6 +54,9 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 SITE_PROOF = re.compile(r"[A-Za-z0-9_-]{32,128}")
 REST_KEYS = {"consumer_key": re.compile(r"ck_[A-Za-z0-9_]{1,128}"),
              "consumer_secret": re.compile(r"cs_[A-Za-z0-9_]{1,128}")}
+#: the plugin's and WooCommerce's requests are a few fields: anything much larger or deeper is refused.
+MAX_BODY = 64 * 1024
+MAX_DEPTH = 8
 #: shop statuses whose link secret signs the plugin's requests (a store waiting for approval may disconnect).
 SIGNING_STATUSES = ("active", woo_admission.PENDING)
 
@@ -71,10 +75,13 @@ def _refused(exc: Refused) -> ResponseReturnValue:
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True, force=True)
-    if not isinstance(body, dict):
-        raise Refused(400, "the body must be a JSON object")
-    return body
+    """The request's small JSON object (never a 5xx: too deep, lone surrogates and the like are a 400)."""
+    if (request.content_length or 0) > MAX_BODY:
+        raise Refused(413, f"the body is larger than {MAX_BODY // 1024} KiB")
+    try:
+        return load_object(request.get_data(), max_depth=MAX_DEPTH)
+    except MalformedPayload:
+        raise Refused(400, "the body must be a JSON object") from None
 
 
 def _hash(value: str) -> str:

@@ -8,6 +8,8 @@ RECONCILE_INTERVAL seconds each connected store gets one job that:
   same path a webhook takes (the state diff makes an order already delivered produce nothing);
 - reads the tracking items of recent open orders and applies the order when there are any.
 A store that cannot be reached is recorded on the shop and shown to the merchant; the cursor stays put.
+Every call goes through the outbound client (`woo_store.access`), so a store whose name later resolves to a
+private address is refused on every pass too, and the merchant reads why.
 """
 from __future__ import annotations
 

@@ -351,7 +351,7 @@ def test_plugin_signatures_non_ascii_are_401(app: Any, store: FakeWooCommerce) -
         assert client.get(link.replace(old, new, 1)).status_code == status, new
     started = begin(client, store)
     lone = '{"connect_id": "%s", "claim_secret": "\\ud800"}' % started["connect_id"]
-    assert client.post("/woocommerce/claim", data=lone, content_type="application/json").status_code == 404
+    assert client.post("/woocommerce/claim", data=lone, content_type="application/json").status_code == 400
     assert client.post("/woocommerce/claim", json={"connect_id": "é" * 20, "claim_secret": "x"}).status_code == 404
     assert _callback(client, store, started["connect_id"], key_id="²").status_code == 200
     assert _callback(client, store, "\ud800" * 20).status_code in (400, 404)
@@ -441,3 +441,13 @@ def test_a_store_answer_past_the_size_limit_is_not_read(app: Any, store: FakeWoo
     assert shop.reconcile_error == ("Aftercare stopped calling your store: GET /wp-json/: "
                                     "the store's answer is larger than 5 MiB")
     assert shop.name != store.facts["name"] and store.webhooks == {}
+
+
+def test_connection_endpoints_answer_hostile_bodies_below_500(app: Any) -> None:
+    client = app.test_client()
+    bodies = {b"[" * 60_000: 400, b"[" * 70_000: 413, b"9" * 5000: 400, b'{"connect_id": "\\ud800"}': 400,
+              b"\xff\xfe": 400}
+    for path in ("/woocommerce/connect", "/woocommerce/claim", "/woocommerce/auth-callback"):
+        for body, status in bodies.items():
+            answer = client.post(path, data=body, content_type="application/json")
+            assert answer.status_code == status, (path, body[:12])
