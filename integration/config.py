@@ -108,6 +108,10 @@ def fill_development_secrets(config: dict[str, Any], instance: Path) -> None:
         if missing:
             raise ConfigError("APP_ENV=production needs " + ", ".join(missing))
         return
+    if switch_on(config.get("ALLOW_PRIVATE_STORES")):
+        from integration.outbound import parse_endpoints  # its own parser: "1", or "ip:port" entries
+
+        parse_endpoints(config["ALLOW_PRIVATE_STORES"])
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(instance, "secret_key", lambda: secrets.token_urlsafe(48))
     if not config["ENCRYPTION_KEYS"]:

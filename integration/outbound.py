@@ -156,7 +156,10 @@ def parse_endpoints(value: Any) -> tuple[bool, frozenset[tuple[str, int]]]:
 
 def _endpoint(entry: str) -> tuple[str, int]:
     host, _, port = entry.strip().rpartition(":")
-    return ipaddress.ip_address(host.strip("[]")).compressed, int(port)
+    try:
+        return ipaddress.ip_address(host.strip("[]")).compressed, int(port)
+    except ValueError:
+        raise config.ConfigError(f"ALLOW_PRIVATE_STORES: {entry.strip()!r} is not 1 or an ip:port") from None
 
 
 def policy_from(settings: Mapping[str, Any]) -> Policy:

@@ -451,3 +451,14 @@ def test_connection_endpoints_answer_hostile_bodies_below_500(app: Any) -> None:
         for body, status in bodies.items():
             answer = client.post(path, data=body, content_type="application/json")
             assert answer.status_code == status, (path, body[:12])
+
+
+def test_a_malformed_private_stores_switch_stops_the_start(tmp_path: Path, redis_url: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from integration.app import create_app
+    from integration.config import ConfigError
+
+    monkeypatch.setenv("AFTERCARE_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.setenv("ALLOW_PRIVATE_STORES", "localhost:8080")
+    with pytest.raises(ConfigError, match="is not 1 or an ip:port"):
+        create_app(app_overrides(f"sqlite:///{tmp_path / 'a.db'}", redis_url))
