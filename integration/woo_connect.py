@@ -56,6 +56,8 @@ REST_KEYS = {"consumer_key": re.compile(r"ck_[A-Za-z0-9_]{1,128}"),
              "consumer_secret": re.compile(r"cs_[A-Za-z0-9_]{1,128}")}
 #: the plugin's and WooCommerce's requests are a few fields: anything much larger or deeper is refused.
 MAX_BODY = 64 * 1024
+#: a store's address is kept (and its host and path are its shop's domain, at most 255 characters).
+STORE_URL_LENGTH = 250
 MAX_DEPTH = 8
 #: shop statuses whose link secret signs the plugin's requests (a store waiting for approval may disconnect).
 SIGNING_STATUSES = ("active", woo_admission.PENDING)
@@ -99,20 +101,21 @@ def _same(expected: str, given: Any) -> bool:
 
 # --- 1. connect -----------------------------------------------------------------------------------
 
-def _web_url(value: Any, field: str) -> str:
+def _web_url(value: Any, field: str, longest: int = 2000) -> str:
     try:
-        parts = urlsplit(value) if isinstance(value, str) and value.isascii() else None
+        fits = isinstance(value, str) and value.isascii() and len(value) <= longest
+        parts = urlsplit(value) if fits else None
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("https", "http") or not parts.netloc:
-        raise Refused(400, f"{field} must be the store's http(s) address")
+        raise Refused(400, f"{field} must be the store's http(s) address (at most {longest} characters)")
     return value.strip()
 
 
 def _store_url(value: Any) -> str:
     """The store's address, once the outbound rules let it be called (public https, every address)."""
     try:
-        return outbound.check_url(_web_url(value, "store_url"))
+        return outbound.check_url(_web_url(value, "store_url", longest=STORE_URL_LENGTH))
     except outbound.OutboundRefusedError as exc:
         raise Refused(400, f"store_url: {exc.reason}") from None
 

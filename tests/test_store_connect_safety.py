@@ -451,6 +451,9 @@ def test_connection_endpoints_answer_hostile_bodies_below_500(app: Any) -> None:
         for body, status in bodies.items():
             answer = client.post(path, data=body, content_type="application/json")
             assert answer.status_code == status, (path, body[:12])
+    long_url = "https://shop.example/" + "a" * 300  # longer than its column: a 400, not a database error
+    assert client.post("/woocommerce/connect", json={"store_url": long_url, "return_url": long_url,
+                                                     "site_proof": "p" * 43}).status_code == 400
 
 
 def test_a_malformed_private_stores_switch_stops_the_start(tmp_path: Path, redis_url: str,
