@@ -64,8 +64,6 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "PARENT_WAIT_BASE": float(_env("PARENT_WAIT_BASE", 10)),
         "DELIVERY_ATTEMPTS": int(_env("DELIVERY_ATTEMPTS", 5)),
         "PRIVACY_DELIVERY_ATTEMPTS": int(_env("PRIVACY_DELIVERY_ATTEMPTS", 10)),
-        "DELIVERY_ATTEMPTS": int(_env("DELIVERY_ATTEMPTS", 5)),
-        "PRIVACY_DELIVERY_ATTEMPTS": int(_env("PRIVACY_DELIVERY_ATTEMPTS", 10)),
         "LEASE_SECONDS": int(_env("LEASE_SECONDS", 60)),
         "SWEEP_GRACE_SECONDS": int(_env("SWEEP_GRACE_SECONDS", 30)),
         "SCHEDULER_INTERVAL": int(_env("SCHEDULER_INTERVAL", 15)),
