@@ -94,5 +94,20 @@ def test_search_the_activity_and_open_a_story(app: Any, shop_id: int, page: Any,
     page.locator("tr", has_text=re.compile("email", re.I)).get_by_role("link", name="#9999").click()
     page.wait_for_selector("text=orders/create")
     assert page.locator("iframe[sandbox]").count() == 1
+    _assert_whole_email_shown(page)
     screenshot(page, "activity-story")
     assert browser_errors == []
+
+
+def _assert_whole_email_shown(page: Any) -> None:
+    """The story's frame shows the email at its own width (600 px card) and its whole height, once loaded."""
+    page.wait_for_function("""() => { const f = document.getElementById('message-html');
+        return f && f.contentDocument && f.contentDocument.readyState === 'complete'
+            && f.getBoundingClientRect().height >= f.contentDocument.documentElement.scrollHeight; }""")
+    sizes = page.evaluate("""() => { const f = document.getElementById('message-html'), d = f.contentDocument;
+        const card = d.querySelector('.container');
+        return {frame: f.getBoundingClientRect(), doc: d.documentElement.scrollHeight,
+                card: card ? card.getBoundingClientRect().width : 0,
+                clip: d.documentElement.scrollWidth - d.documentElement.clientWidth}; }""")
+    assert sizes["frame"]["width"] >= 600 and abs(sizes["card"] - 600) <= 1, sizes  # its own 600 px, not ~100 px
+    assert sizes["frame"]["height"] >= sizes["doc"] and sizes["clip"] <= 0, sizes  # nothing cut off
