@@ -3,7 +3,7 @@
  * Plugin Name:       Aftercare for WooCommerce
  * Description:       Proactive email and SMS order updates for your shoppers, and help links on product, cart and thank-you pages.
  * Version:           0.1.0
- * Requires at least: 6.3
+ * Requires at least: 6.1
  * Requires PHP:      7.4
  * Requires Plugins:  woocommerce
  * Author:            Aftercare
@@ -17,6 +17,7 @@
 defined( 'ABSPATH' ) || exit;
 
 define( 'AFTERCARE_PLUGIN_VERSION', '0.1.0' );
+define( 'AFTERCARE_PLUGIN_FILE', __FILE__ );
 
 require_once __DIR__ . '/includes/class-aftercare-options.php';
 require_once __DIR__ . '/includes/class-aftercare-signer.php';

@@ -111,3 +111,17 @@ function settings_page( array $query = array() ): string {
 	do_action( 'load-woocommerce_page_aftercare' );
 	return capture( $menu['callback'] );
 }
+
+/**
+ * One request's start as WordPress runs it: the plugin's file is loaded (init()), then plugins_loaded,
+ * setup_theme, after_setup_theme, init and wp_loaded. Pass $until to stop before an action.
+ */
+function wpstub_boot( string $until = '' ): void {
+	Aftercare_Plugin::init();
+	foreach ( array( 'plugins_loaded', 'setup_theme', 'after_setup_theme', 'init', 'wp_loaded' ) as $action ) {
+		if ( $action === $until ) {
+			return;
+		}
+		do_action( $action );
+	}
+}

@@ -13,7 +13,20 @@ defined( 'ABSPATH' ) || exit;
 class Aftercare_Emails {
 
 	/**
-	 * WooCommerce email id => [WooCommerce's email, the Aftercare message that replaces it].
+	 * The WooCommerce customer emails Aftercare can replace (ids only: the labels are translated when shown).
+	 */
+	const IDS = array(
+		'customer_processing_order',
+		'customer_on_hold_order',
+		'customer_completed_order',
+		'customer_refunded_order',
+		'customer_partially_refunded_order',
+		'customer_cancelled_order',
+	);
+
+	/**
+	 * WooCommerce email id => [WooCommerce's email, the Aftercare message that replaces it], in IDS order.
+	 * Translated: call it only when the labels are shown, never while registering hooks (before init).
 	 *
 	 * @return array<string, array{0: string, 1: string}>
 	 */
@@ -32,7 +45,7 @@ class Aftercare_Emails {
 	 * Hooks one filter per replaceable email.
 	 */
 	public function register(): void {
-		foreach ( array_keys( self::choices() ) as $email_id ) {
+		foreach ( self::IDS as $email_id ) {
 			add_filter(
 				'woocommerce_email_enabled_' . $email_id,
 				function ( $enabled ) use ( $email_id ) {
@@ -70,6 +83,6 @@ class Aftercare_Emails {
 	 */
 	public static function sanitize( array $ids ): array {
 		$clean = array_map( 'sanitize_key', array_filter( $ids, 'is_string' ) );
-		return array_values( array_intersect( array_keys( self::choices() ), $clean ) );
+		return array_values( array_intersect( self::IDS, $clean ) );
 	}
 }

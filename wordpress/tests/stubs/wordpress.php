@@ -99,6 +99,12 @@ class WPStub_Webhook_Store {
 	}
 }
 
+/** WooCommerce's main class: WooCommerce is active unless the process defines WPSTUB_NO_WOOCOMMERCE first. */
+if ( ! defined( 'WPSTUB_NO_WOOCOMMERCE' ) ) {
+	class WooCommerce {
+	}
+}
+
 class WC_Data_Store {
 	public static function load( $object_type ) {
 		return new WPStub_Webhook_Store();
@@ -133,6 +139,8 @@ function wpstub_reset(): void {
 		'webhooks'   => array(),
 		'webhooks_deleted' => array(),
 		'rest_routes' => array(),
+		'current'    => array(),
+		'textdomains' => array(),
 	);
 }
 
@@ -160,13 +168,28 @@ function apply_filters( $hook, $value, ...$args ) {
 
 function do_action( $hook, ...$args ) {
 	$GLOBALS['wpstub']['actions_run'][] = $hook;
+	$GLOBALS['wpstub']['current'][]     = $hook;
 	$by_priority = $GLOBALS['wpstub']['filters'][ $hook ] ?? array();
 	ksort( $by_priority );
-	foreach ( $by_priority as $callbacks ) {
-		foreach ( $callbacks as list( $callback, $accepted ) ) {
-			call_user_func_array( $callback, array_slice( $args, 0, $accepted ) );
+	try {
+		foreach ( $by_priority as $callbacks ) {
+			foreach ( $callbacks as list( $callback, $accepted ) ) {
+				call_user_func_array( $callback, array_slice( $args, 0, $accepted ) );
+			}
 		}
+	} finally {
+		array_pop( $GLOBALS['wpstub']['current'] );
 	}
+}
+
+/** How many times the action has run, as WordPress counts. */
+function did_action( $hook ) {
+	return count( array_keys( $GLOBALS['wpstub']['actions_run'], $hook, true ) );
+}
+
+/** The action running now (innermost), or false. */
+function current_filter() {
+	return end( $GLOBALS['wpstub']['current'] );
 }
 
 /** Priority of $callback on $hook (any callback when null), or false. */
@@ -416,12 +439,72 @@ function is_wc_endpoint_url( $endpoint = false ) {
 
 // --- translation and escaping (WordPress's semantics) ----------------------------------------------
 
-function __( $text, $domain = 'default' ) {
+/**
+ * Every translation call in this process: the function, the domain, the text, the action running and whether
+ * init had run. Kept across wpstub_reset() so the runner can check the whole run; WordPress 6.7 logs
+ * "_load_textdomain_just_in_time was called incorrectly" for each call made before init.
+ */
+$GLOBALS['wpstub_translations'] = array();
+
+function wpstub_translated( string $function, $text, $domain ) {
+	$GLOBALS['wpstub_translations'][] = array(
+		'function'   => $function,
+		'domain'     => $domain,
+		'text'       => $text,
+		'action'     => current_filter(),
+		'after_init' => did_action( 'init' ) > 0,
+	);
 	return $text;
 }
 
+/** The translation calls made before init (what WordPress 6.7 would log a notice for). */
+function wpstub_translations_before_init(): array {
+	return array_values( array_filter( $GLOBALS['wpstub_translations'], static function ( array $call ): bool {
+		return ! $call['after_init'];
+	} ) );
+}
+
+function __( $text, $domain = 'default' ) {
+	return wpstub_translated( '__', $text, $domain );
+}
+
 function esc_html__( $text, $domain = 'default' ) {
-	return esc_html( $text );
+	return esc_html( wpstub_translated( 'esc_html__', $text, $domain ) );
+}
+
+function _e( $text, $domain = 'default' ) {
+	echo wpstub_translated( '_e', $text, $domain );
+}
+
+function esc_html_e( $text, $domain = 'default' ) {
+	echo esc_html( wpstub_translated( 'esc_html_e', $text, $domain ) );
+}
+
+function esc_attr__( $text, $domain = 'default' ) {
+	return esc_attr( wpstub_translated( 'esc_attr__', $text, $domain ) );
+}
+
+function _x( $text, $context, $domain = 'default' ) {
+	return wpstub_translated( '_x', $text, $domain );
+}
+
+function _n( $single, $plural, $number, $domain = 'default' ) {
+	return wpstub_translated( '_n', 1 === (int) $number ? $single : $plural, $domain );
+}
+
+/** Records the load with the action it ran on. */
+function load_plugin_textdomain( $domain, $deprecated = false, $plugin_rel_path = false ) {
+	$GLOBALS['wpstub']['textdomains'][] = array(
+		'domain' => $domain,
+		'path'   => $plugin_rel_path,
+		'action' => current_filter(),
+	);
+	return true;
+}
+
+/** As WordPress: the path relative to the plugins directory (here: the plugin's folder and file). */
+function plugin_basename( $file ) {
+	return basename( dirname( $file ) ) . '/' . basename( $file );
 }
 
 /** WordPress's _wp_specialchars( ENT_QUOTES ) without double-encoding; invalid UTF-8 becomes ''. */
