@@ -253,3 +253,12 @@ def proxy_params(extra: dict[str, Any] | None = None, secret: str = SECRET, doma
     params = {**(extra or {}), "shop": domain, "logged_in_customer_id": "", "path_prefix": "/apps/aftercare",
               "timestamp": str(int(time.time()) if timestamp is None else timestamp)}
     return {**params, "signature": proxy_signature(params, secret)}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (AFTERCARE_REQUIRE_SERVICES=1) every service is provided, so any skipped test fails the run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("AFTERCARE_REQUIRE_SERVICES") == "1" and skipped:
+        reporter.write_line(f"AFTERCARE_REQUIRE_SERVICES=1: {len(skipped)} skipped tests fail the run", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

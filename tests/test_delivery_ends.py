@@ -25,9 +25,8 @@ LONG_NAME = "#" + "9" * 150  # the orders table keeps 100 characters: PostgreSQL
 DATA_ERROR = "the database refused a value of this delivery (too long, or out of range)"
 
 
-def _postgres_only(app: Any) -> None:
-    if app.extensions["aftercare.db"].is_sqlite:
-        pytest.skip("SQLite does not enforce VARCHAR lengths; the database error is reproduced on PostgreSQL")
+#: SQLite does not enforce VARCHAR lengths: the database error is reproduced on PostgreSQL only (not skipped).
+postgres_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
 def _store_raw(app: Any, shop_id: int, topic: str, body: bytes, **values: Any) -> int:
@@ -137,9 +136,9 @@ def test_a_poison_row_stored_before_this_fix_ends_failed_at_once(app: Any, shop_
 
 # --- any other failure: counted, then failed -----------------------------------------------------------
 
+@postgres_only
 def test_poison_delivery_ends_failed_after_its_attempts(app: Any, shop_id: int) -> None:
     """A value the database refuses: the row used to stay pending with attempts = 0, swept after every lease."""
-    _postgres_only(app)
     assert deliver(app.test_client(), "orders/create", paid_order(name=LONG_NAME)).status_code == 200
     drain(app)  # the real worker: the job raises for RQ to retry, the attempt is counted
     [row] = deliveries(app)
@@ -160,8 +159,8 @@ def test_poison_delivery_ends_failed_after_its_attempts(app: Any, shop_id: int) 
     assert "1 update from Shopify could not be processed" in home and DATA_ERROR in home
 
 
+@postgres_only
 def test_privacy_delivery_has_its_own_budget_and_an_alert_on_the_admin_home(app: Any, shop_id: int) -> None:
-    _postgres_only(app)
     payload = {"shop_id": 1, "shop_domain": SHOP_DOMAIN, "customer": {"id": 191167, "email": "jon@example.com"},
                "orders_requested": [], "data_request": {"id": "r" * 150}}  # data_exports keeps 100 characters
     assert deliver(app.test_client(), "customers/data_request", payload).status_code == 200
@@ -174,8 +173,8 @@ def test_privacy_delivery_has_its_own_budget_and_an_alert_on_the_admin_home(app:
     assert 'id="privacy-failed"' in home and "1 privacy request from Shopify" in home
 
 
+@postgres_only
 def test_a_smaller_budget_from_the_environment_is_kept(app: Any, shop_id: int) -> None:
-    _postgres_only(app)
     app.config["DELIVERY_ATTEMPTS"] = 2
     deliver(app.test_client(), "orders/create", paid_order(name=LONG_NAME))
     [row] = deliveries(app)
