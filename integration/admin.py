@@ -19,7 +19,7 @@ from shopify_app import app_home_patch_id_token, verify_app_home_req
 from sqlalchemy import func, select
 
 from connectors.shopify import PRIVACY_TOPICS
-from integration import admin_auth, extensions, help_metafield, shop_facts, shopify_tokens
+from integration import admin_auth, demo, extensions, help_metafield, shop_facts, shopify_tokens
 from integration.db import utcnow
 from integration.models import DataExport, Delivery, Message, Shop
 from notifications import quotas
@@ -145,7 +145,8 @@ def render_home(admin: admin_auth.AdminRequest) -> Response:
             select(DataExport).where(DataExport.shop_id == admin.shop_id)
             .order_by(DataExport.created_at.desc()).limit(50))]
     platform = PLATFORMS[shop.platform]
-    return admin_auth.page(admin, "admin/home.html", status=status, platform=platform, sending=sending,
+    demo_shop = demo.is_demo(shop) and current_app.config["APP_ENV"] != "production"
+    return admin_auth.page(admin, "admin/home.html", status=status, platform=platform, sending=sending, demo=demo_shop,
                            overlaps=platform["overlaps"], exports=exports)
 
 

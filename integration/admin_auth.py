@@ -133,6 +133,16 @@ def init_app(app: Any) -> None:
 #: the admin's pages, in the order the navigation shows them (the home page first).
 NAV = [("admin.home", "Home"), ("admin_messages.index", "Messages"), ("admin_activity.index", "Activity"),
        ("admin_settings.index", "Settings")]
+#: shown while either channel keeps its messages in the outbox (the default until SMTP or Twilio is set).
+OUTBOX_NAV = ("admin_outbox.index", "Outbox")
+
+
+def nav() -> list[tuple[str, str]]:
+    config = current_app.config
+    uses_outbox = "outbox" in (config["EMAIL_BACKEND"], config["SMS_BACKEND"])
+    return NAV + [OUTBOX_NAV] if uses_outbox else NAV
+
+
 #: query parameters that keep a page load inside Shopify's admin (the bounce page adds a fresh id_token).
 EMBED_PARAMS = ("embedded", "shop", "host")
 
@@ -155,7 +165,7 @@ def page(admin: AdminRequest, template: str, **context: Any) -> Response:
         shop = db.get(Shop, admin.shop_id)
         if shop is None:
             abort(404)
-        html = render_template(template, shop=shop, nav=NAV, admin_url=admin_url,
+        html = render_template(template, shop=shop, nav=nav(), admin_url=admin_url,
                                csrf_token="" if admin.embedded else csrf_token(),
                                app_bridge=admin.embedded and current_app.config["APP_ENV"] == "production",
                                api_key=current_app.config["SHOPIFY_API_KEY"] or "", **context)

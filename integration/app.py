@@ -31,12 +31,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _blueprints(app: Flask) -> None:
-    from integration import (admin, admin_activity, admin_messages, admin_settings, editor_sends, feedback,
-                             storefront, woo_connect)
+    from integration import (admin, admin_activity, admin_messages, admin_outbox, admin_settings, editor_sends,
+                             feedback, storefront, woo_connect)
     from webhooks import intake
 
     for blueprint in (intake.bp, health.bp, feedback.bp, admin.bp, admin_messages.bp, admin_activity.bp,
-                      admin_settings.bp, editor_sends.bp, storefront.bp, woo_connect.bp):
+                      admin_settings.bp, admin_outbox.bp, editor_sends.bp, storefront.bp, woo_connect.bp):
         app.register_blueprint(blueprint)
     storefront.init_app(app)
     limits.init_app(app)

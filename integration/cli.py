@@ -204,6 +204,24 @@ def shop_cap(shop: str, per_day: str) -> None:
         click.echo(f"shop {found.id}: daily cap {per_day}")
 
 
+@click.command("demo")
+@with_appcontext
+@click.option("--setup", is_flag=True, help="Only create the demo shop (when no shop exists) and print its link.")
+def demo(setup: bool) -> None:
+    """Development only: a demo shop and a realistic order's life through the real intake and jobs."""
+    from integration import demo as demo_shop
+    from integration.admin import signed_link
+
+    try:
+        shop_id = demo_shop.ensure_shop(only_if_none=setup)
+        if shop_id is not None and not setup:
+            click.echo(demo_shop.replay(shop_id))
+    except demo_shop.DemoRefusedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if shop_id is not None:
+        click.echo(f"demo shop admin (single use, ten minutes): {signed_link(shop_id)}")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, shop_cli, worker, scheduler, admin_link):
+    for group in (db_cli, shop_cli, worker, scheduler, admin_link, demo):
         app.cli.add_command(group)

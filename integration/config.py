@@ -112,6 +112,8 @@ def fill_development_secrets(config: dict[str, Any], instance: Path) -> None:
         parse_endpoints(config["ALLOW_PRIVATE_STORES"])
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(instance, "secret_key", lambda: secrets.token_urlsafe(48))
+    if not config["SHOPIFY_API_SECRET"]:  # the demo signs its deliveries with it (integration/demo.py)
+        config["SHOPIFY_API_SECRET"] = _instance_secret(instance, "shopify_dev_secret", lambda: secrets.token_hex(32))
     if not config["ENCRYPTION_KEYS"]:
         config["ENCRYPTION_KEYS"] = _instance_secret(
             instance, "encryption_keys", lambda: Fernet.generate_key().decode()
