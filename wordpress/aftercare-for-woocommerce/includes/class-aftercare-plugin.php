@@ -47,7 +47,8 @@ class Aftercare_Plugin {
 	 * On init: the plugin's translations (from WordPress's language directory, or the plugin's languages/).
 	 */
 	public static function load_textdomain(): void {
-		load_plugin_textdomain( self::TEXT_DOMAIN, false, dirname( plugin_basename( AFTERCARE_PLUGIN_FILE ) ) . '/languages' );
+		$languages = dirname( plugin_basename( AFTERCARE_PLUGIN_FILE ) ) . '/languages';
+		load_plugin_textdomain( self::TEXT_DOMAIN, false, $languages );
 	}
 
 	/**
@@ -68,7 +69,10 @@ class Aftercare_Plugin {
 		}
 		printf(
 			'<div class="notice notice-error"><p>%s</p></div>',
-			esc_html__( 'Aftercare for WooCommerce does nothing while WooCommerce is not active. Install and activate WooCommerce to use it.', 'aftercare' )
+			esc_html__(
+				'Aftercare for WooCommerce does nothing while WooCommerce is not active. Install and activate WooCommerce to use it.',
+				'aftercare'
+			)
 		);
 	}
 }
