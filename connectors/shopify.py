@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, post_load
+from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load
 from connectors.base import MAX_ID, DeliveryKey, MalformedPayload, Verification, clean_header, decode_mac, header
 from connectors.events import (
     AppUninstalled,
@@ -171,11 +171,11 @@ class FulfillmentSchema(_Schema):
     tracking_url = _opt(fields.String)
     tracking_urls = fields.List(fields.String(), load_default=list, allow_none=True)
     updated_at = _opt(fields.AwareDateTime)
-    estimated_delivery_at = _opt(fields.AwareDateTime)
     line_items = fields.List(fields.Nested(LineItemSchema), load_default=list)
 
     @post_load
     def build(self, d: dict[str, Any], **_: Any) -> ShipmentSnapshot:
+        """The Fulfillment resource has no delivery estimate: it comes from carrier events (planning keeps it)."""
         numbers = d["tracking_numbers"] or ([d["tracking_number"]] if d["tracking_number"] else [])
         urls = d["tracking_urls"] or ([d["tracking_url"]] if d["tracking_url"] else [])
         return ShipmentSnapshot(
@@ -183,7 +183,6 @@ class FulfillmentSchema(_Schema):
             carrier_status=d["shipment_status"], tracking_company=d["tracking_company"],
             tracking_numbers=tuple(numbers), tracking_urls=tuple(urls),
             line_items=tuple(d["line_items"]), updated_at=d["updated_at"],
-            estimated_delivery_at=d["estimated_delivery_at"],
         )
 
 
@@ -218,7 +217,44 @@ class TransactionSchema(_Schema):
 
 class RefundLineItemSchema(_Schema):
     quantity = fields.Integer(load_default=1)
-    line_item = fields.Nested(LineItemSchema, required=True)
+    line_item = fields.Nested(LineItemSchema, allow_none=True, load_default=None)
+    subtotal_set = fields.Nested(MoneySetSchema, allow_none=True, load_default=None)
+
+    @pre_load
+    def elided_item(self, data: Any, **_: Any) -> Any:
+        """Shopify's own Refund resource example elides the line item (`"line_item": {}`): no item, not malformed."""
+        if isinstance(data, Mapping) and data.get("line_item") == {}:
+            return {key: value for key, value in data.items() if key != "line_item"}
+        return data
+
+
+class RefundShippingLineSchema(_Schema):
+    subtotal_amount_set = fields.Nested(MoneySetSchema, allow_none=True, load_default=None)
+
+
+class OrderAdjustmentSchema(_Schema):
+    amount_set = fields.Nested(MoneySetSchema, allow_none=True, load_default=None)
+
+
+def _presentment_code(money_set: Mapping[str, Any] | None) -> str | None:
+    return ((money_set or {}).get("presentment_money") or {}).get("currency_code") or None
+
+
+#: where a refund says the currency the shopper paid in, first found wins. A refund transaction's `amount` is in
+#: that currency (the Refund resource's `in_shop_currency` defaults to false) and its `currency` names it, but
+#: Shopify's refunds/create sample publishes `"currency": null`; every money set's presentment side names it too.
+REFUND_CURRENCY_SOURCES: tuple[Callable[[dict[str, Any]], list[str | None]], ...] = (
+    lambda d: [t["currency"] for t in d["transactions"] if t["kind"] == "refund" and t["status"] == "success"],
+    lambda d: [_presentment_code(r["subtotal_set"]) for r in d["refund_line_items"]],
+    lambda d: [_presentment_code(s["subtotal_amount_set"]) for s in d["refund_shipping_lines"]],
+    lambda d: [_presentment_code(a["amount_set"]) for a in d["order_adjustments"]],
+    lambda d: [_presentment_code(d["total_duties_set"]), _presentment_code(d["total_additional_fees_set"])],
+)
+
+
+def refund_currency(d: dict[str, Any]) -> str | None:
+    """The presentment currency of a loaded refund (None when it names none: the order's is used then)."""
+    return next((code for source in REFUND_CURRENCY_SOURCES for code in source(d) if code), None)
 
 
 class RefundSchema(_Schema):
@@ -228,16 +264,21 @@ class RefundSchema(_Schema):
     created_at = _opt(fields.AwareDateTime)
     transactions = fields.List(fields.Nested(TransactionSchema), load_default=list)
     refund_line_items = fields.List(fields.Nested(RefundLineItemSchema), load_default=list)
+    refund_shipping_lines = fields.List(fields.Nested(RefundShippingLineSchema), load_default=list)
+    order_adjustments = fields.List(fields.Nested(OrderAdjustmentSchema), load_default=list)
+    total_duties_set = fields.Nested(MoneySetSchema, allow_none=True, load_default=None)
+    total_additional_fees_set = fields.Nested(MoneySetSchema, allow_none=True, load_default=None)
 
     @post_load
     def build(self, d: dict[str, Any], **_: Any) -> RefundSnapshot:
+        """The money paid back: the successful refund transactions, in the shopper's currency (presentment), as
+        the API's `totalRefundedSet { presentmentMoney }` says it."""
         paid_back = [t for t in d["transactions"] if t["kind"] == "refund" and t["status"] == "success"]
-        items = tuple(_refunded_item(r) for r in d["refund_line_items"])
+        items = tuple(_refunded_item(r) for r in d["refund_line_items"] if r["line_item"] is not None)
         return RefundSnapshot(
             id=d["id"], order_id=d["order_id"], note=d["note"] or None, created_at=d["created_at"],
             amount=sum((t["amount"] or Decimal(0) for t in paid_back), Decimal("0.00")),
-            currency=next((t["currency"] for t in paid_back if t["currency"]), None),
-            line_items=items,
+            currency=refund_currency(d), line_items=items,
         )
 
 

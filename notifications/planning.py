@@ -113,7 +113,8 @@ def on_shipment_updated(session: Session, shop: Shop, event: ShipmentUpdated) ->
     if shipment.data and not _newer(snap.updated_at, shipment.platform_updated_at):
         return []  # an older state replayed: nothing it says is news
     before = dict(shipment.data)
-    shipment.status, shipment.platform_updated_at, shipment.data = snap.status, snap.updated_at, jsonable(snap)
+    shipment.status, shipment.platform_updated_at = snap.status, snap.updated_at
+    shipment.data = _with_estimate(jsonable(snap), before, snap.estimated_delivery_at, snap.updated_at)
     plans = _shipment_plans(order, shipment, before, snap)
     if snap.carrier_status:
         update = CarrierUpdate(id=f"f{snap.id}", shipment_id=snap.id, order_id=snap.order_id,
@@ -144,7 +145,27 @@ def on_carrier_event(session: Session, shop: Shop, event: CarrierEventReceived) 
     return _carrier_plans(session, shipment.order, shipment, update)
 
 
+#: shipment.data's expected delivery date and the time of the report that gave it.
+ESTIMATE, ESTIMATE_REPORTED_AT = "estimated_delivery_at", "estimated_delivery_reported_at"
+
+
+def _stored_time(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _with_estimate(data: dict[str, Any], before: dict[str, Any], estimate: dt.datetime | None,
+                   reported_at: dt.datetime | None) -> dict[str, Any]:
+    """`data` with the newest expected delivery date known. A report without one (every fulfillments/* webhook,
+    most carrier events) keeps the stored one; an older report never replaces a newer one."""
+    kept = {ESTIMATE: before.get(ESTIMATE), ESTIMATE_REPORTED_AT: before.get(ESTIMATE_REPORTED_AT)}
+    if estimate is not None and _newer(reported_at, _stored_time(kept[ESTIMATE_REPORTED_AT])):
+        kept = {ESTIMATE: estimate.isoformat(), ESTIMATE_REPORTED_AT: reported_at.isoformat() if reported_at else None}
+    return {**data, **kept}
+
+
 def _carrier_plans(session: Session, order: Order, shipment: Shipment, update: CarrierUpdate) -> list[Plan]:
+    shipment.data = _with_estimate(dict(shipment.data), shipment.data, update.estimated_delivery_at,
+                                   update.happened_at)
     if _newer(update.happened_at, shipment.carrier_status_at) and update.status in CARRIER_RANK:
         shipment.carrier_status, shipment.carrier_status_at = update.status, update.happened_at
     message_type = CARRIER_MESSAGES.get(update.status)

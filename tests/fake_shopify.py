@@ -168,13 +168,17 @@ def _fulfillment(f: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, A
                                                for i in f["line_items"]]}}
 
 
-def _refund(r: dict[str, Any]) -> dict[str, Any]:
-    paid_back = sum(Decimal(str(t["amount"])) for t in r["transactions"] if t["kind"] == "refund")
-    return {"id": r["admin_graphql_api_id"], "legacyResourceId": str(r["id"]), "note": r["note"],
-            "createdAt": r["created_at"],
-            "totalRefundedSet": {"presentmentMoney": {"amount": str(paid_back), "currencyCode": "USD"}},
+def _refund(r: dict[str, Any], presentment_currency: str) -> dict[str, Any]:
+    """Refund.totalRefundedSet: "the total amount across all transactions for the refund", whose presentmentMoney
+    is in the order's presentment currency (refundCreate's documented answers); computed here from the REST refund's
+    successful refund transactions, never from what the connector reads, so the two paths are compared for real."""
+    paid_back = sum((Decimal(str(t["amount"])) for t in r["transactions"]
+                     if t["kind"] == "refund" and t["status"] == "success"), Decimal("0.00"))
+    return {"id": r.get("admin_graphql_api_id") or f"gid://shopify/Refund/{r['id']}", "legacyResourceId": str(r["id"]),
+            "note": r["note"], "createdAt": r["created_at"],
+            "totalRefundedSet": {"presentmentMoney": {"amount": str(paid_back), "currencyCode": presentment_currency}},
             "refundLineItems": {"nodes": [{"quantity": x["quantity"], "lineItem": _line_item(x["line_item"])}
-                                          for x in r["refund_line_items"]]}}
+                                          for x in r["refund_line_items"] if x.get("line_item")]}}
 
 
 def order_node(order: dict[str, Any], fulfillments: list[tuple[dict[str, Any], list[dict[str, Any]]]] = (),
@@ -197,7 +201,7 @@ def order_node(order: dict[str, Any], fulfillments: list[tuple[dict[str, Any], l
         "totalTaxSet": _money(order["total_tax_set"]), "totalPriceSet": _money(order["total_price_set"]),
         "lineItems": {"nodes": [_line_item(i) for i in order["line_items"]]},
         "fulfillments": [_fulfillment(f, events) for f, events in fulfillments],
-        "refunds": [_refund(r) for r in refunds],
+        "refunds": [_refund(r, order["presentment_currency"]) for r in refunds],
     }
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
+
 from integration import maintenance
+from integration.models import Shipment
 from tests.conftest import carrier_event, fulfillment, now_iso, paid_order
 from tests.helpers import deliver, drain, messages, outbox
 
@@ -44,10 +47,51 @@ def test_recent_progress_is_not_a_delay(app: Any, shop_id: int) -> None:
     assert detect(app) == 0
 
 
-def test_passed_estimated_date_is_a_delay(app: Any, shop_id: int) -> None:
+def stored_shipment(app: Any) -> Shipment:
+    with app.extensions["aftercare.db"].session() as session:
+        return session.scalars(select(Shipment)).one()
+
+
+def test_a_carriers_estimated_date_that_passed_is_a_delay(app: Any, shop_id: int) -> None:
+    """The estimate arrives on fulfillment_events/create (fulfillments/* payloads carry none); a later
+    fulfillments/update without one keeps it, and the date passing is the delay."""
+    ship(app)
+    eta = now_iso(-dt.timedelta(days=2))
+    client = app.test_client()
+    deliver(client, "fulfillment_events/create", carrier_event("in_transit", estimated_delivery_at=eta))
+    drain(app)
+    deliver(client, "fulfillments/update", fulfillment(updated_at=now_iso(dt.timedelta(seconds=5))))
+    drain(app)
+    assert dt.datetime.fromisoformat(stored_shipment(app).data["estimated_delivery_at"]) == \
+        dt.datetime.fromisoformat(eta)
+    assert detect(app) == 2  # the carrier reported progress today: only the passed date makes it late
+    assert {m.occurrence for m in delayed(app)} == {f"eta:{dt.datetime.fromisoformat(eta).date().isoformat()}"}
+    assert detect(app) == 0
+
+
+def test_a_later_carrier_estimate_replaces_the_earlier_one(app: Any, shop_id: int) -> None:
+    ship(app)
+    client = app.test_client()
+    deliver(client, "fulfillment_events/create", carrier_event(
+        "in_transit", id=1, happened_at=now_iso(-dt.timedelta(hours=2)), estimated_delivery_at=now_iso(
+            -dt.timedelta(days=2))))
+    deliver(client, "fulfillment_events/create", carrier_event(
+        "in_transit", id=2, happened_at=now_iso(-dt.timedelta(hours=1)),
+        estimated_delivery_at=now_iso(dt.timedelta(days=3))))
+    deliver(client, "fulfillment_events/create", carrier_event(  # an older report arriving late changes nothing
+        "in_transit", id=3, happened_at=now_iso(-dt.timedelta(hours=3)),
+        estimated_delivery_at=now_iso(-dt.timedelta(days=4))))
+    drain(app)
+    assert stored_shipment(app).data["estimated_delivery_at"] > now_iso(dt.timedelta(days=2))
+    assert detect(app) == 0
+
+
+def test_a_fulfillment_payload_sets_no_estimated_date(app: Any, shop_id: int) -> None:
+    """fulfillments/create and fulfillments/update do not carry `estimated_delivery_at` (Shopify's samples); a
+    key of that name in one is not read as the carrier's estimate."""
     ship(app, estimated_delivery_at=now_iso(-dt.timedelta(days=2)))
-    assert detect(app) == 2
-    assert all(m.occurrence.startswith("eta:") for m in delayed(app))
+    assert stored_shipment(app).data["estimated_delivery_at"] is None
+    assert detect(app) == 0
 
 
 def test_delivered_or_short_waits_are_left_alone(app: Any, shop_id: int) -> None:

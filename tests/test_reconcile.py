@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import time
+from decimal import Decimal
 from typing import Any
 
+import pytest
 
 from connectors import shopify as shopify_connector
 from connectors import shopify_orders
 from connectors.events import describe
-from integration import reconcile
+from integration import maintenance, reconcile
 from integration.models import Shop
-from tests.conftest import carrier_event, fixture_payload, fulfillment, now_iso, paid_order
+from tests.conftest import FIXTURES, carrier_event, fixture_payload, fulfillment, now_iso, paid_order
 from tests.fake_shopify import FakeShopify, order_node
 from tests.helpers import deliver, deliveries, drain, messages, outcomes
 
@@ -71,11 +74,47 @@ def test_an_order_node_means_what_its_webhooks_mean() -> None:
     assert [e["kind"] for e in from_api] == [e["kind"] for e in from_webhooks] == [
         "OrderUpdated", "ShipmentUpdated", "CarrierEventReceived", "RefundCreated"]
     # Where the two differ, by the documents: the REST order has an order_number the API only has in the
-    # name; the sample refund's transactions carry no currency, the API's totalRefundedSet does.
+    # name. The refund is the same on both paths: 85.00 USD, though the sample's transactions say "currency": null.
     assert (from_webhooks[0]["order"]["number"], from_api[0]["order"]["number"]) == ("1234", "10000")
-    assert (from_webhooks[3]["refund"]["currency"], from_api[3]["refund"]["currency"]) == (None, "USD")
-    from_webhooks[0]["order"]["number"], from_webhooks[3]["refund"]["currency"] = "10000", "USD"
+    from_webhooks[0]["order"]["number"] = "10000"
     assert from_api == from_webhooks
+    assert (from_api[3]["refund"]["amount"], from_api[3]["refund"]["currency"]) == ("85.00", "USD")
+
+
+def _refund_both_ways(order: dict[str, Any], refund: dict[str, Any]) -> tuple[Any, Any]:
+    [from_webhook] = shopify_connector.normalize("refunds/create", refund)
+    from_api = shopify_orders.order_events(order_node(order, refunds=[refund]))[-1]
+    return from_webhook, from_api
+
+
+def test_a_refund_in_the_shoppers_currency_is_the_same_on_both_paths() -> None:
+    """Shopify's Refund resource example (tests/fixtures/shopify/docs/): the shop sells in CAD, the shopper paid in
+    USD. The webhook's transactions and the API's totalRefundedSet { presentmentMoney } both give 209.00 USD."""
+    refund = json.loads((FIXTURES / "shopify" / "docs" / "refund_resource_2025-10.json").read_text(),
+                        parse_float=Decimal)
+    order = _order(8, currency="CAD", presentment_currency="USD")  # the example's shop and shopper currencies
+    refund["order_id"] = order["id"]
+    from_webhook, from_api = _refund_both_ways(order, refund)
+    assert from_webhook == from_api
+    assert (from_api.refund.amount, from_api.refund.currency) == (Decimal("209.00"), "USD")
+    refund["transactions"][0]["currency"] = None  # as in the refunds/create sample
+    assert _refund_both_ways(order, refund)[0] == from_api
+
+
+@pytest.mark.parametrize(("name", "amount", "currency"), [
+    ("refund_create_store_credit_2026-07", Decimal("10.0"), "USD"),
+    ("refund_create_line_item_2026-07", Decimal("0.0"), "CAD"),
+])
+def test_reconciliation_reads_the_refund_in_presentment_money(name: str, amount: Decimal, currency: str) -> None:
+    """Refunds as refundCreate's documented answers give them: amount and currency from totalRefundedSet's
+    presentmentMoney, whatever the order's other money says."""
+    answer = json.loads((FIXTURES / "shopify" / "docs" / f"{name}.json").read_text())
+    node = order_node(_order(9))
+    node["refunds"] = [answer["refundCreate"]["refund"]]
+    refund = shopify_orders.order_events(node)[-1].refund
+    assert (refund.id, refund.amount, refund.currency) == (answer["refundCreate"]["refund"]["id"].rsplit("/")[-1],
+                                                           amount, currency)
+    assert "totalRefundedSet { presentmentMoney { amount currencyCode } }" in shopify_orders.ORDERS_QUERY
 
 
 def test_a_cancelled_order_node_also_says_cancelled() -> None:
@@ -199,6 +238,26 @@ def test_one_carrier_status_across_midnight_is_one_message(app: Any, shop_id: in
                                                        updated_at=(midnight + dt.timedelta(minutes=5)).isoformat()))
     drain(app)
     assert [m.channel for m in messages(app) if m.message_type == "out_for_delivery"] == list(BOTH)
+
+
+@pytest.mark.parametrize("where", ["fulfillment", "event"])
+def test_the_apis_estimated_delivery_date_reaches_the_delay_rule(app: Any, shop_id: int, shopify: FakeShopify,
+                                                                  where: str) -> None:
+    """Fulfillment.estimatedDeliveryAt and FulfillmentEvent.estimatedDeliveryAt, read by reconciliation, are the
+    shipment's expected date: once it has passed, the delay rule tells the shopper."""
+    eta = now_iso(-dt.timedelta(days=2))
+    order = _order(11)
+    f, events = _shipped(order, "in_transit")
+    node = order_node(order, [(f, events)])
+    target = node["fulfillments"][0] if where == "fulfillment" else node["fulfillments"][0]["events"]["nodes"][0]
+    target["estimatedDeliveryAt"] = eta
+    shopify.orders = [node]
+    _reconcile(app, shop_id)
+    drain(app)
+    with app.app_context():
+        assert maintenance.detect_delays() == 2
+    assert {m.occurrence for m in messages(app) if m.message_type == "delayed"} == {
+        f"eta:{dt.datetime.fromisoformat(eta).date().isoformat()}"}
 
 
 def test_one_reconciliation_per_shop_is_queued(app: Any, shop_id: int) -> None:

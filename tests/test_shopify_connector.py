@@ -254,7 +254,7 @@ def test_refunds_create() -> None:
             id="890088186047892319",
             order_id="820982911946154508",
             amount=Decimal("85.00"),  # the two successful refund transactions: 75.00 + 10.00
-            currency=None,  # both transactions publish "currency": null
+            currency="USD",  # the transactions publish "currency": null; refund_line_items' presentment_money: USD
             note="Things were damaged",
             created_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
             line_items=(AVIATOR_SUNGLASSES, LENS_PROTECTION_PLAN, LEATHER_CASE, MID_CENTURY_LOUNGER,
@@ -262,6 +262,37 @@ def test_refunds_create() -> None:
         ))
     ]
     assert type(events[0].refund.amount) is Decimal and str(events[0].refund.amount) == "85.00"
+
+
+def test_refund_currency_comes_from_the_refund_when_its_transactions_name_none() -> None:
+    """Shopify's sample publishes `"currency": null` on both transactions: the currency the shopper paid in is read
+    from the refund's own presentment money, never left for the order to guess."""
+    payload = load("refunds/create")
+    assert [t["currency"] for t in payload["transactions"]] == [None, None]
+    [event] = shopify.normalize("refunds/create", payload)
+    assert (event.refund.amount, event.refund.currency) == (Decimal("85.00"), "USD")
+    for row in payload["refund_line_items"]:  # with no line items, the refund's total_duties_set still says it
+        row["subtotal_set"] = None
+    [event] = shopify.normalize("refunds/create", payload)
+    assert event.refund.currency == "USD"
+
+
+def test_refund_in_the_shoppers_currency_not_the_shops() -> None:
+    """Shopify's Refund resource example (REST Admin 2025-10, tests/fixtures/shopify/docs/): a shop in CAD, a
+    shopper who paid in USD. The refund transaction's 209.00 is in USD (`in_shop_currency` defaults to false);
+    the shop-money sides say CAD. The example elides its line item (`"line_item": {}`) and names no order; the
+    webhook carries `order_id`, here the order its transaction names."""
+    payload = json.loads((FIXTURE_DIR / "docs" / "refund_resource_2025-10.json").read_text(), parse_float=Decimal)
+    payload["order_id"] = payload["transactions"][0]["order_id"]
+    [event] = shopify.normalize("refunds/create", payload)
+    assert event == RefundCreated(RefundSnapshot(
+        id="92738740", order_id="450789469", amount=Decimal("209.00"), currency="USD",
+        note="Item was damaged during shipping", created_at=datetime(2008, 1, 10, 11, 0, tzinfo=EST),
+        line_items=(),
+    ))
+    payload["transactions"][0]["currency"] = None  # the sample's null: every presentment_money still says USD
+    [event] = shopify.normalize("refunds/create", payload)
+    assert event.refund.currency == "USD"
 
 
 def test_refund_line_items_carry_the_refunded_quantity() -> None:
