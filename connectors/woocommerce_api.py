@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 WC_API = "wc/v3"
 #: Shipment Tracking's namespace; Advanced Shipment Tracking registers the same routes (research §3.3).
 TRACKING_API = "wc-shipment-tracking/v3"
+#: the cheapest authenticated read (WC_REST_Data_Currencies_Controller::get_current_item, WooCommerce >= 3.5): one
+#: option read under `manage_woocommerce` with read access, no outbound call (unlike `system_status`, which makes
+#: the store call PayPal, woocommerce.com and wordpress.org); it proves the keys and tells the store's currency.
+CURRENT_CURRENCY = "data/currencies/current"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 PER_PAGE = 50
 MAX_RETRY_AFTER = 10.0
@@ -178,3 +182,11 @@ def public_get(access: StoreAccess, path: str, params: dict[str, Any] | None = N
     headers = {"user-agent": access.user_agent, "accept": "application/json"}
     return _json(_send(lambda: access.session.get(url, params=params, headers=headers, timeout=access.timeout),
                        access, f"GET /wp-json/{path}"), f"GET /wp-json/{path}")
+
+
+def public_text(access: StoreAccess, path: str, longest: int = 64 * 1024) -> str:
+    """The start (`longest` bytes, as text) of a public page of the site below the store's address (a feed)."""
+    url = access.url.rstrip("/") + "/" + path.lstrip("/")
+    headers = {"user-agent": access.user_agent, "accept": "application/rss+xml, application/xml;q=0.9, */*;q=0.1"}
+    response = _send(lambda: access.session.get(url, headers=headers, timeout=access.timeout), access, f"GET /{path}")
+    return response.content[:longest].decode("utf-8", "replace")

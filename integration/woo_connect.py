@@ -5,13 +5,14 @@ The connection (DESIGN §6, research/woocommerce.md §4.2):
    store URL (public https, checked by the outbound rules now), handing over a random `site_proof` it keeps;
    it gets a `claim_secret` that never reaches a browser and sends the merchant to the store's own
    `/wc-auth/v1/authorize` with `user_id=<connect_id>`;
-2. WooCommerce posts the new REST keys to `POST /woocommerce/auth-callback`; they are trusted only after
-   the store's REST API accepts them, and the answer is exactly 200 (anything else makes WooCommerce delete
-   the keys); the keys wait, encrypted, for a job (`woo_verify`) that reads the proof back from the store's
-   own site — only the site that started the connection holds it — and then lets the store start or wait
-   for the operator's approval (`woo_admission`);
+2. WooCommerce posts the new REST keys to `POST /woocommerce/auth-callback` and keeps that request open
+   until the service answers, so the answer comes at once, exactly 200 (anything else makes WooCommerce
+   delete the keys), and nothing calls the store meanwhile (a store serving one PHP request at a time could
+   not answer); the keys wait, encrypted, for a job (`woo_verify`) that checks them against the store's REST
+   API and reads the proof back from the store's own site — only the site that started the connection holds
+   it — and only then lets the store start or wait for the operator's approval (`woo_admission`);
 3. back in WordPress, the plugin claims the per-store link secret once with `POST /woocommerce/claim`
-   (409 until the site is verified, 404 when it was not).
+   (409 `connecting` while the job checks, 404 once the connection was ended, with the reason).
 Afterwards the plugin signs its requests (privacy export/erase, disconnect) and the merchant's
 "Open Aftercare" links with that secret.
 """
@@ -35,7 +36,6 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors import woocommerce_api
 from connectors.base import MalformedPayload, load_object
 from connectors.events import CustomerDataRequested, CustomerRedactRequested, ShopRedactRequested
 from integration import admin_auth, extensions, ids, outbound, privacy, woo_admission, woo_store, woo_verify
@@ -61,19 +61,21 @@ STORE_URL_LENGTH = 250
 MAX_DEPTH = 8
 #: shop statuses whose link secret signs the plugin's requests (a store waiting for approval may disconnect).
 SIGNING_STATUSES = ("active", woo_admission.PENDING)
+#: a connection whose keys (or site) the job has not proven yet: no shop, nothing active, no admin.
+CONNECTING = "connecting"
 
 
 class Refused(Exception):
-    """A request refused with an HTTP status and a reason the caller can show."""
+    """A request refused with an HTTP status and a reason the caller can show (and fields a program reads)."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(reason)
-        self.status, self.reason = status, reason
+        self.status, self.reason, self.fields = status, reason, fields or {}
 
 
 @bp.errorhandler(Refused)
 def _refused(exc: Refused) -> ResponseReturnValue:
-    return {"error": exc.reason}, exc.status
+    return {"error": exc.reason, **exc.fields}, exc.status
 
 
 def _json_body() -> dict[str, Any]:
@@ -169,24 +171,17 @@ def _posted_keys(body: dict[str, Any]) -> tuple[str, str, int]:
     return key, secret, ids.id64(str(key_id) if isinstance(key_id, int) else key_id) or 0
 
 
-def check_keys(store_url: str, key: str, secret: str) -> None:
-    """The posted keys are trusted only once the store's REST API accepts them (through the outbound client;
-    what the store answered is reported by its status, never its text)."""
-    store = woocommerce_api.StoreAccess(url=store_url, consumer_key=key, consumer_secret=secret,
-                                        session=outbound.session(), timeout=extensions.config("WOO_TIMEOUT"),
-                                        retries=1, backoff=extensions.config("WOO_BACKOFF"))
+def _still_callable(store_url: str) -> None:
+    """The store's address passes the outbound rule again (by name: no request reaches the store)."""
     try:
-        woocommerce_api.get(store, "system_status")
-    except woocommerce_api.StoreRefused as exc:
-        raise Refused(401, f"the store refused the posted keys ({exc})") from None
-    except woocommerce_api.StoreOffLimitsError as exc:
-        raise Refused(400, f"Aftercare does not call this store: {exc}") from None
-    except woocommerce_api.StoreUnreachable as exc:
-        raise Refused(502, f"the store could not be reached to check the keys ({exc})") from None
+        outbound.check_url(store_url)
+    except outbound.OutboundRefusedError as exc:
+        raise Refused(400, f"Aftercare does not call this store: {exc.reason}") from None
 
 
 @bp.post("/auth-callback")
 def auth_callback() -> ResponseReturnValue:
+    """WooCommerce's key callback: answered at once; the keys are checked in a job (`woo_verify`)."""
     body = _json_body()
     key, secret, key_id = _posted_keys(body)
     with extensions.db().session() as session:
@@ -194,28 +189,45 @@ def auth_callback() -> ResponseReturnValue:
         if connection.authorized_at is not None:
             raise Refused(409, "this connection already received its keys")
         connection_id, store_url = connection.id, connection.store_url
-    check_keys(store_url, key, secret)
+    _still_callable(store_url)
     if not woo_verify.hold_keys(connection_id, key, secret, key_id):
         raise Refused(409, "this connection already received its keys")
-    log.info("connection %s: WooCommerce keys %s accepted; the site's proof is checked next", connection_id, key_id)
-    return {"status": "connected"}, 200
+    log.info("connection %s: WooCommerce posted keys %s; a job checks them and the site's proof", connection_id,
+             key_id)
+    return {"status": CONNECTING}, 200
 
 
 # --- 3. the plugin claims its link secret ---------------------------------------------------------
 
+def _unknown(connect_id: Any, claim_hash: str) -> Refused:
+    """404 for a connection that is not open: why it was ended when the claim secret is its own."""
+    token = _token(connect_id)
+    ended = woo_verify.ended(token) if token else None
+    if ended is None or not _same(ended.get("claim", ""), claim_hash):
+        return Refused(404, "unknown or expired connection; start again from the plugin")
+    reason = ended.get("reason", "")
+    return Refused(404, f"Aftercare ended this connection: {woo_verify.ENDED.get(reason, reason)}; connect again",
+                   {"status": "ended", "reason": reason})
+
+
 @bp.post("/claim")
 def claim() -> ResponseReturnValue:
     body = _json_body()
+    claim_hash = _hash(_token(body.get("claim_secret")) or "")
     with extensions.db().session() as session:
-        connection = _open_connection(session, body.get("connect_id"))
-        if not _same(connection.claim_secret_hash, _hash(_token(body.get("claim_secret")) or "")):
+        try:
+            connection = _open_connection(session, body.get("connect_id"))
+        except Refused:
+            raise _unknown(body.get("connect_id"), claim_hash) from None
+        if not _same(connection.claim_secret_hash, claim_hash):
             raise Refused(404, "unknown or expired connection; start again from the plugin")
         if connection.claimed_at is not None:
             raise Refused(404, "this connection was claimed already")
         if connection.authorized_at is None:
-            raise Refused(409, "WooCommerce has not posted the keys yet")
+            raise Refused(409, "WooCommerce has not posted the keys yet", {"status": CONNECTING})
         if connection.verified_at is None or connection.shop_id is None:
-            raise Refused(409, "Aftercare is checking the store's site; try again in a moment")
+            raise Refused(409, "Aftercare is checking the keys and the store's site; try again in a moment",
+                          {"status": CONNECTING})
         connection.claimed_at = utcnow()
         shop = session.get(Shop, connection.shop_id)
         return {"status": shop.status, "shop_id": shop.id, "key_id": shop.api_key_id,

@@ -8,6 +8,7 @@ and the new state is stored in the same transaction as the planned messages.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -166,6 +167,9 @@ def fetch_order(shop_id: int, order_id: str) -> bool:
 
 # --- facts and webhooks ---------------------------------------------------------------------------
 
+#: the site's RSS feed, whose channel states the site's language.
+FEED = "feed/"
+LANGUAGE = re.compile(r"<language>\s*([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3})\s*</language>")
 #: shop fact -> the longest value its column holds (a store's answer is not trusted to fit).
 FACT_LENGTHS = {"currency": 3, "locale": 20, "name": 255, "timezone": 64}
 
@@ -179,17 +183,30 @@ def _policy_links(pages: Any) -> dict[str, Any]:
     return {POLICY_PAGES[p["slug"]]: p.get("link") for p in found if p.get("slug") in POLICY_PAGES}
 
 
+def site_language(store: woocommerce_api.StoreAccess) -> str | None:
+    """The site's language as its RSS feed states it (`<language>`, WordPress's `get_bloginfo('language')`, e.g.
+    fr-FR); None when the site has no feed or states none. A cheap public page: the REST API tells the language
+    only in `system_status`, which makes the store call out to other services."""
+    try:
+        feed = woocommerce_api.public_text(store, FEED)
+    except woocommerce_api.StoreRefused as exc:
+        log.info("store %s: no feed to read the language from (%s)", domain_of(store.url), exc)
+        return None
+    found = LANGUAGE.search(feed)
+    return found.group(1).replace("_", "-") if found else None
+
+
 def read_facts(shop: Shop) -> dict[str, Any]:
-    """Currency and language (system status), name and time zone (the site index), policy pages."""
+    """Currency (`data/currencies/current`), language (the site's feed), name and time zone (the site index),
+    policy pages: cheap reads, none of which makes the store call anywhere else."""
     store = access(shop)
-    status = _object(woocommerce_api.get(store, "system_status"))
-    index = _object(woocommerce_api.public_get(store, ""))
+    currency = _object(woocommerce_api.get(store, woocommerce_api.CURRENT_CURRENCY))
+    index = _object(woocommerce_api.public_get(store, "", {"_fields": "name,timezone_string"}))
     pages = woocommerce_api.public_get(store, "wp/v2/pages", {"slug": ",".join(POLICY_PAGES),
                                                               "_fields": "slug,link"})
-    language = _object(status.get("environment")).get("language")
     return {
-        "currency": _object(status.get("settings")).get("currency"),
-        "locale": language.replace("_", "-") if isinstance(language, str) else None,
+        "currency": currency.get("code"),
+        "locale": site_language(store),
         "name": index.get("name"),
         "timezone": index.get("timezone_string") or None,
         "help_links": _policy_links(pages),

@@ -1,14 +1,18 @@
-"""The second half of a WooCommerce connection: the store's own site shows the proof, then the store becomes a shop.
+"""The second half of a WooCommerce connection, in a job: the keys work, the store's own site shows the proof, then
+the store becomes a shop.
 
-The plugin that starts a connection hands the service a random `site_proof` (only its sha256 is stored)
-and keeps the proof itself, answering it at `GET {store}/wp-json/aftercare/v1/connect-proof?connect_id=…`
-while the connection is pending. After WooCommerce's key callback (which stays open while the service
-answers, so the proof is not read there: a one-process store would stall) the checked keys wait, encrypted,
-in Redis for the connection's hour, and the `verify` job reads the proof back through the outbound client.
-Only when it matches does the store become a shop, active or waiting for the operator's approval
-(`woo_admission`); otherwise the connection and its keys are dropped and the plugin's claim gets a 404.
-Someone who starts a connection for a store that is not theirs cannot claim it, even if its merchant is
-talked into approving the key request.
+WooCommerce's key callback is answered at once and calls nothing: WooCommerce keeps that request open while
+the service answers, and a store that serves one PHP request at a time could not answer a call back into it
+until the callback ended (and `system_status`, the old check, also makes the store call PayPal and
+woocommerce.com). So the posted keys wait, encrypted, in Redis for the connection's hour, and the `verify` job
+checks them through the outbound client against `data/currencies/current` (one option read; 401 for keys that
+do not work), then reads back the random `site_proof` the plugin that started the connection handed the
+service (only its sha256 is stored) at `GET {store}/wp-json/aftercare/v1/connect-proof?connect_id=…`.
+Until both pass the connection is "connecting" (the plugin's claim gets a 409) and there is no shop: nothing
+is active and no admin opens. Then the store becomes a shop, active or waiting for the operator's approval
+(`woo_admission`). A connection that fails either check is ended: its keys and row go, and the plugin's claim
+gets a 404 saying why (kept in Redis for the hour). Someone who starts a connection for a store that is not
+theirs cannot claim it, even if its merchant is talked into approving the key request.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import json
 import logging
 from typing import Any
 
-from rq import Retry
+from rq import Retry, get_current_job
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +37,17 @@ log = logging.getLogger(__name__)
 CONNECT_TTL = dt.timedelta(hours=1)
 PROOF_ROUTE = "aftercare/v1/connect-proof"
 VERIFY_RETRY = Retry(max=5, interval=[10, 60, 300, 900, 1800])
+#: why a connection was ended -> what the plugin's claim is told (never the store's own words).
+ENDED = {
+    "keys_refused": "the store refused the keys WooCommerce posted",
+    "not_woocommerce": "the store did not answer like WooCommerce",
+    "off_limits": "Aftercare does not call this store",
+    "unreachable": "the store could not be reached to check the keys",
+    "site_unproven": "the store's site did not show the proof of the plugin that connected",
+    "keys_expired": "the keys expired before the store was checked",
+}
+#: what an HTTP refusal of the key check means (any other status: the address is not a WooCommerce REST API).
+REFUSALS = {401: "keys_refused", 403: "keys_refused"}
 
 
 def _keys_name(connection_id: int) -> str:
@@ -40,7 +55,8 @@ def _keys_name(connection_id: int) -> str:
 
 
 def hold_keys(connection_id: int, key: str, secret: str, key_id: int) -> bool:
-    """Keep the checked keys for the proof check and mark the connection authorized; False if it was already."""
+    """Keep the posted keys, encrypted, for the job that checks them (enqueued here) and mark the connection
+    authorized; False if it was already. Makes no call to the store."""
     sealed = crypto.encrypt(extensions.config("ENCRYPTION_KEYS"), json.dumps({"key": key, "secret": secret,
                                                                               "key_id": key_id}))
     if not extensions.redis().set(_keys_name(connection_id), sealed, nx=True, ex=int(CONNECT_TTL.total_seconds())):
@@ -52,6 +68,17 @@ def hold_keys(connection_id: int, key: str, secret: str, key_id: int) -> bool:
     return True
 
 
+def _ended_name(connect_id: str) -> str:
+    return f"aftercare:woo-ended:{connect_id}"
+
+
+def ended(connect_id: str) -> dict[str, str] | None:
+    """Why the connection was ended ({"reason", "claim": sha256 of its claim secret}); None if it was not."""
+    kept = extensions.redis().get(_ended_name(connect_id))
+    found: dict[str, str] | None = json.loads(kept) if kept else None
+    return found
+
+
 def _held_keys(connection_id: int) -> dict[str, Any] | None:
     sealed = extensions.redis().get(_keys_name(connection_id))
     if sealed is None:
@@ -60,16 +87,36 @@ def _held_keys(connection_id: int) -> dict[str, Any] | None:
     return keys
 
 
+def store_access(store_url: str, keys: dict[str, Any] | None = None) -> woocommerce_api.StoreAccess:
+    """The store through the outbound client, with the held keys (or none, for public reads)."""
+    return woocommerce_api.StoreAccess(
+        url=store_url, consumer_key=(keys or {}).get("key", ""), consumer_secret=(keys or {}).get("secret", ""),
+        session=outbound.session(), timeout=extensions.config("WOO_TIMEOUT"), retries=1,
+        backoff=extensions.config("WOO_BACKOFF"))
+
+
+def keys_refusal(store_url: str, keys: dict[str, Any]) -> str | None:
+    """Why the store does not take the keys (a key of ENDED), or None when its REST API accepts them.
+
+    One cheap authenticated read; raises StoreUnreachable (the job retries) when the store does not answer.
+    """
+    try:
+        answer = woocommerce_api.get(store_access(store_url, keys), woocommerce_api.CURRENT_CURRENCY)
+    except woocommerce_api.StoreRefused as exc:
+        return REFUSALS.get(exc.status, "not_woocommerce")
+    except woocommerce_api.StoreOffLimitsError:
+        return "off_limits"
+    code = answer.get("code") if isinstance(answer, dict) else None
+    return None if isinstance(code, str) and len(code) == 3 else "not_woocommerce"
+
+
 def shown_proof(store_url: str, connect_id: str) -> str | None:
     """The proof the store's site shows for this connection; None when it shows none (or may not be called).
 
     Raises StoreUnreachable (the job retries) when the site does not answer.
     """
-    site = woocommerce_api.StoreAccess(url=store_url, consumer_key="", consumer_secret="", session=outbound.session(),
-                                       timeout=extensions.config("WOO_TIMEOUT"), retries=1,
-                                       backoff=extensions.config("WOO_BACKOFF"))
     try:
-        answer = woocommerce_api.public_get(site, PROOF_ROUTE, {"connect_id": connect_id})
+        answer = woocommerce_api.public_get(store_access(store_url), PROOF_ROUTE, {"connect_id": connect_id})
     except (woocommerce_api.StoreRefused, woocommerce_api.StoreOffLimitsError) as exc:
         log.info("store %s: no proof shown (%s)", woo_store.domain_of(store_url), exc)
         return None
@@ -108,32 +155,65 @@ def _admit(connection_id: int, keys: dict[str, Any]) -> tuple[int, str]:
         return shop.id, shop.status
 
 
-def _forget(connection_id: int, reason: str) -> str:
-    """Drop a connection that did not prove its site: the keys go, the plugin's claim gets a 404."""
-    extensions.redis().delete(_keys_name(connection_id))
+def _end(connection: StoreConnection, reason: str) -> str:
+    """End a connection that did not prove its keys or its site: the keys and the row go; the plugin's claim
+    is told why for the rest of the hour."""
+    redis = extensions.redis()
+    redis.delete(_keys_name(connection.id))
+    redis.set(_ended_name(connection.connect_id), json.dumps({"reason": reason, "claim": connection.claim_secret_hash}),
+              ex=int(CONNECT_TTL.total_seconds()))
     with extensions.db().session() as session:
-        connection = session.get(StoreConnection, connection_id)
-        if connection is not None:
-            session.delete(connection)
-    log.warning("connection %s: refused: %s", connection_id, reason)
+        found = session.get(StoreConnection, connection.id)
+        if found is not None:
+            session.delete(found)
+    log.warning("connection %s: ended: %s", connection.id, reason)
     return "refused"
 
 
-def verify(connection_id: int) -> str:
-    """RQ job after the key callback: the site's proof, then the shop (and its set-up when it may start)."""
+def _connecting(connection_id: int) -> StoreConnection | None:
+    """The connection while it is still being checked (detached), else None."""
     with extensions.db().session() as session:
         connection = session.get(StoreConnection, connection_id)
         if connection is None or connection.verified_at is not None:
-            return "nothing to do"
+            return None
         session.expunge(connection)
-    if not _proof_matches(connection, shown_proof(connection.store_url, connection.connect_id)):
-        return _forget(connection_id, "the store's site did not show the proof of the plugin that connected")
+        return connection
+
+
+def _last_try() -> bool:
+    job = get_current_job()
+    return job is not None and not job.retries_left
+
+
+def _checks(connection: StoreConnection, keys: dict[str, Any]) -> str | None:
+    """Why the connection fails (a key of ENDED), or None once the keys work and the site shows the proof."""
+    try:
+        refused = keys_refusal(connection.store_url, keys)
+        if refused is None and not _proof_matches(connection, shown_proof(connection.store_url,
+                                                                          connection.connect_id)):
+            refused = "site_unproven"
+    except woocommerce_api.StoreUnreachable as exc:
+        if not _last_try():
+            log.info("connection %s: the store did not answer (%s); tried again later", connection.id, exc)
+            raise
+        refused = "unreachable"
+    return refused
+
+
+def verify(connection_id: int) -> str:
+    """RQ job after the key callback: the keys, the site's proof, then the shop (and its set-up when it may start)."""
+    connection = _connecting(connection_id)
+    if connection is None:
+        return "nothing to do"
     keys = _held_keys(connection_id)
     if keys is None:
-        return _forget(connection_id, "the keys expired before the site was checked")
+        return _end(connection, "keys_expired")
+    refused = _checks(connection, keys)
+    if refused is not None:
+        return _end(connection, refused)
     shop_id, status = _admit(connection_id, keys)
     extensions.redis().delete(_keys_name(connection_id))
     if status == "active":
         woo_store.enqueue_setup(shop_id)
-    log.info("connection %s: site verified; shop %s is %s", connection_id, shop_id, status)
+    log.info("connection %s: keys and site verified; shop %s is %s", connection_id, shop_id, status)
     return status

@@ -6,6 +6,14 @@ It checks the REST keys (HTTP Basic, or OAuth 1.0a's `oauth_consumer_key` over p
 `force=true`), and signs deliveries exactly as `WC_Webhook::generate_signature` does: base64 HMAC-SHA256 of
 the raw body, which `wp_json_encode` writes with `\\/` escapes. Like a site running the Aftercare plugin, it
 answers `GET /wp-json/aftercare/v1/connect-proof?connect_id=…` with the proof it holds for that connection.
+Like WordPress it serves an RSS feed (`/feed/`) whose channel states the site's language.
+
+`grant_access` does what `WC_Auth` does when the merchant approves the key request: it posts the keys to the
+callback URL and keeps that request open until the app answers (a store that serves one PHP request at a time
+could answer nothing else meanwhile); every request the store receives while it is open is recorded in
+`during_callback`, and a callback answered with anything but 200 deletes the keys, as WooCommerce does. With
+`serial` set the store serves one request at a time, like a PHP store with one worker: a request that arrives
+while the callback is open waits until it ends.
 
 It listens on 127.0.0.1; `host` names it otherwise in its own URL (a test resolves that name to loopback).
 """
@@ -49,6 +57,12 @@ class FakeWooCommerce:
         self.secrets: dict[int, str] = {}
         self.pings: list[tuple[str, int]] = []
         self.requests: list[tuple[str, str]] = []
+        #: the requests the store received while its key callback was open (see grant_access).
+        self.during_callback: list[tuple[str, str]] = []
+        self.in_callback = False
+        self.keys_deleted = False
+        self.serial = False
+        self._callback_over = threading.Event()
         self.failures: list[int] = []   # statuses to answer next, before answering normally
         self.down = False
         self.deliver: Deliver | None = None
@@ -96,6 +110,27 @@ class FakeWooCommerce:
         assert self.deliver is not None
         return self.deliver(hook["delivery_url"], headers, body)
 
+    def grant_access(self, callback_url: str, connect_id: str, key_id: int = 1, **changes: Any) -> int:
+        """The merchant approved: post the keys as `WC_Auth::post_consumer_data` does; the app's status."""
+        body = {"key_id": key_id, "user_id": connect_id, "consumer_key": self.consumer_key,
+                "consumer_secret": self.consumer_secret, "key_permissions": "read_write", **changes}
+        assert self.deliver is not None
+        self.in_callback = True
+        self._callback_over.clear()
+        try:
+            status = self.deliver(callback_url, {"Content-Type": "application/json;charset=UTF-8"},
+                                  wp_json_encode(body))
+        finally:
+            self.in_callback = False
+            self._callback_over.set()
+        if status != 200:  # "An error occurred in the request and at the time were unable to send the consumer data"
+            self.keys_deleted = True
+        return status
+
+    def requested(self, path: str) -> int:
+        """How many requests for `path` the store has received."""
+        return [p for _, p in self.requests].count(path)
+
     # --- HTTP ---
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -105,9 +140,11 @@ class FakeWooCommerce:
             def _serve(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, reply, headers = store.answer(self.command, self.path, dict(self.headers), body)
-                payload = json.dumps(reply).encode()
+                raw = isinstance(reply, bytes)
+                payload = reply if raw else json.dumps(reply).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                if not raw:
+                    self.send_header("Content-Type", "application/json")
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
@@ -122,6 +159,8 @@ class FakeWooCommerce:
         return Handler
 
     def _authorized(self, method: str, path: str, headers: dict[str, str], query: dict[str, list[str]]) -> bool:
+        if self.keys_deleted:
+            return False
         basic = headers.get("Authorization", "")
         if basic.startswith("Basic "):
             return base64.b64decode(basic[6:]).decode() == f"{self.consumer_key}:{self.consumer_secret}"
@@ -143,6 +182,12 @@ class FakeWooCommerce:
         path, query = parts.path, parse_qs(parts.query)
         with self.lock:
             self.requests.append((method, path))
+            during = self.in_callback
+            if during:
+                self.during_callback.append((method, path))
+        if during and self.serial:  # the one PHP worker is busy with the callback
+            self._callback_over.wait(timeout=120)
+        with self.lock:
             if path in self.redirects:
                 return 302, {}, {"Location": self.redirects[path]}
             if self.down:
@@ -177,6 +222,16 @@ class FakeWooCommerce:
         pages = [{"slug": s, "link": self.url + link if link.startswith("/") else link}
                  for s, link in self.pages.items() if s in slugs]
         return 200, pages, {}
+
+    def _current_currency(self, query: Any, body: Any) -> tuple[int, Any, dict[str, str]]:
+        return 200, {"code": self.facts["currency"], "name": "Euro", "symbol": "&euro;",
+                     "_links": {"self": [{"href": f"{self.url}/wp-json/wc/v3/data/currencies/EUR"}]}}, {}
+
+    def _feed(self, query: Any, body: Any) -> tuple[int, Any, dict[str, str]]:
+        language = self.facts["language"].replace("_", "-")
+        feed = (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Shop</title>'
+                f'<link>{self.url}</link><language>{language}</language></channel></rss>')
+        return 200, feed.encode(), {"Content-Type": "application/rss+xml; charset=UTF-8"}
 
     def _status(self, query: Any, body: Any) -> tuple[int, Any, dict[str, str]]:
         return 200, {"environment": {"home_url": self.url, "language": self.facts["language"]},
@@ -242,6 +297,8 @@ class FakeWooCommerce:
         (r"/wp-json/?", "GET", _index),
         (r"/wp-json/wp/v2/pages", "GET", _pages),
         (r"/wp-json/aftercare/v1/connect-proof", "GET", _connect_proof),
+        (r"/feed/", "GET", _feed),
+        (r"/wp-json/wc/v3/data/currencies/current", "GET", _current_currency),
         (r"/wp-json/wc/v3/system_status", "GET", _status),
         (r"/wp-json/wc/v3/orders", "GET", _orders),
         (r"/wp-json/wc/v3/orders/(\d+)", "GET", _order),

@@ -28,6 +28,7 @@ from tests.woo_helpers import (
     callback_body,
     connect,
     fresh_order,
+    grant,
     signed_headers,
     start_store,
 )
@@ -93,6 +94,11 @@ def _callback(client: Any, store: FakeWooCommerce, connect_id: str, **changes: A
 def _claim(client: Any, started: dict[str, Any]) -> Any:
     return client.post("/woocommerce/claim", json={"connect_id": started["connect_id"],
                                                    "claim_secret": started["claim_secret"]})
+
+
+def _connections(app: Any) -> list[StoreConnection]:
+    with app.extensions["aftercare.db"].session() as session:
+        return list(session.query(StoreConnection).order_by(StoreConnection.id))
 
 
 def _cli(app: Any, *args: str) -> str:
@@ -235,19 +241,20 @@ def test_ssrf_targets_refused_by_address_rule(app: Any, store: FakeWooCommerce) 
 
 def test_redirect_to_loopback_refused(app: Any, store: FakeWooCommerce) -> None:
     inside = FakeWooCommerce()  # another local service, on a port the switch does not name
+    check = "/wp-json/wc/v3/data/currencies/current"
     try:
         client = app.test_client()
-        for target in (f"{inside.url}/wp-json/wc/v3/system_status", "http://169.254.169.254/latest/meta-data/",
-                       "https://10.0.0.1/"):
+        for target in (f"{inside.url}{check}", "http://169.254.169.254/latest/meta-data/", "https://10.0.0.1/"):
             started = begin(client, store)
-            store.redirects["/wp-json/wc/v3/system_status"] = target
+            store.redirects[check] = target
+            assert _callback(client, store, started["connect_id"]).status_code == 200  # nothing called yet
             with sockets_opened() as opened:
-                answer = _callback(client, store, started["connect_id"])
-            assert answer.status_code == 400, answer.get_json()
-            assert answer.get_json()["error"].endswith("the store's address is not public")
+                drain(app)  # the job's key check follows the redirect to the refused address: no further
             assert _off_loopback(opened) == []
+            ended = _claim(client, started)
+            assert ended.status_code == 404 and ended.get_json()["reason"] == "off_limits", ended.get_json()
         assert inside.requests == []  # the redirect target was never reached
-        assert [p for m, p in store.requests].count("/wp-json/wc/v3/system_status") == 3  # the first hop was
+        assert store.requested(check) == 3  # the first hop was
         store.redirects.clear()
         allow_stores(app, store)
         assert connect(app, store)["status"] == "active"  # the same store without the redirect
@@ -256,18 +263,32 @@ def test_redirect_to_loopback_refused(app: Any, store: FakeWooCommerce) -> None:
 
 
 def test_check_keys_does_not_echo_the_target_body(app: Any, store: FakeWooCommerce) -> None:
+    """What the job tells the plugin about keys the store refused, or a store that kept failing, is a fixed
+    reason, never the store's text."""
     client = app.test_client()
     store.refusal_message = "internal-secret-banner"
     started = begin(client, store)
-    refused = _callback(client, store, started["connect_id"], consumer_secret="cs_wrong")
-    assert refused.status_code == 401
-    assert refused.get_json() == {"error": "the store refused the posted keys (HTTP 401)"}
-    store.failures = [500, 500]
-    failed = _callback(client, store, started["connect_id"])
-    assert failed.status_code == 502 and "try later" not in failed.get_data(as_text=True)
-    assert failed.get_json() == {"error": "the store could not be reached to check the keys "
-                                          "(GET system_status: HTTP 500)"}
+    assert _callback(client, store, started["connect_id"], consumer_secret="cs_wrong").status_code == 200
+    drain(app)
+    refused = _claim(client, started)
+    assert refused.status_code == 404
+    assert refused.get_json() == {"error": "Aftercare ended this connection: the store refused the keys WooCommerce "
+                                           "posted; connect again", "status": "ended", "reason": "keys_refused"}
+    started = begin(client, store)
+    assert _callback(client, store, started["connect_id"]).status_code == 200
+    with app.app_context():
+        from integration import extensions, woo_verify
+
+        (connection,) = [c for c in _connections(app) if c.connect_id == started["connect_id"]]
+        extensions.queue("aftercare-maintenance").enqueue(woo_verify.verify, connection.id)  # its last try
+    store.failures = [500, 500] * 2  # both tries of the first run (retried later), and of the last one
+    drain(app)
+    failed = _claim(client, started)
+    assert failed.status_code == 404 and failed.get_json()["reason"] == "unreachable"
+    assert failed.get_json()["error"] == ("Aftercare ended this connection: the store could not be reached to check "
+                                          "the keys; connect again")
     assert "internal-secret-banner" not in refused.get_data(as_text=True) + failed.get_data(as_text=True)
+    assert "try later" not in failed.get_data(as_text=True)
 
 
 def test_setup_job_refuses_a_store_that_turned_private(app: Any) -> None:
@@ -285,8 +306,8 @@ def test_setup_job_refuses_a_store_that_turned_private(app: Any) -> None:
         _cli(app, "shop", "approve", str(shop_id))
         with sockets_opened() as opened:
             drain(app)
-            assert _shops(app)[0].reconcile_error == ("Aftercare stopped calling your store: "
-                                                      "GET system_status: the store's address is not public")
+            assert _shops(app)[0].reconcile_error == ("Aftercare stopped calling your store: GET "
+                                                      "data/currencies/current: the store's address is not public")
             with app.app_context():
                 from integration import woo_poll
 
@@ -330,6 +351,95 @@ def test_production_refuses_allow_private_stores(tmp_path: Path, redis_url: str,
     with started.app_context():
         assert outbound.current_policy() == outbound.Policy(timeout=30.0, max_seconds=60.0)
     started.extensions["aftercare.db"].dispose()
+
+
+# --- issue 12: a light, non-blocking connect -----------------------------------------------------
+
+CURRENCY_CHECK = "/wp-json/wc/v3/data/currencies/current"
+SYSTEM_STATUS = "/wp-json/wc/v3/system_status"
+
+
+def test_auth_callback_answers_without_calling_the_store(app: Any, store: FakeWooCommerce) -> None:
+    """A store that serves one PHP request at a time is busy with its own key callback: a call back into it
+    from the callback would wait until a timeout and WooCommerce would delete the keys."""
+    import time
+
+    store.serial = True
+    started = begin(app.test_client(), store)
+    began = time.monotonic()
+    assert grant(store, started) == 200  # exactly 200, as WooCommerce requires
+    took = time.monotonic() - began
+    assert store.during_callback == [] and store.requests == []  # no call to the store at all
+    assert took < 2.0, f"the callback took {took:.1f} s"
+    assert not store.keys_deleted
+    drain(app)  # the job calls the store once the callback is over
+    assert store.requested(CURRENCY_CHECK) == 1 and store.requested(SYSTEM_STATUS) == 0
+
+
+def test_keys_are_checked_in_a_job_without_system_status(app: Any, store: FakeWooCommerce) -> None:
+    client = app.test_client()
+    started = begin(client, store)
+    assert grant(store, started) == 200
+    assert store.requests == []  # nothing checked during the callback
+    drain(app)
+    assert [p for _, p in store.requests] == [CURRENCY_CHECK, "/wp-json/aftercare/v1/connect-proof"]  # keys, site
+    assert _claim(client, started).get_json()["status"] == "pending_approval"
+    (shop,) = _shops(app)
+    _cli(app, "shop", "approve", str(shop.id))
+    drain(app)  # set-up: facts and webhooks
+    with app.app_context():
+        from integration import woo_poll, woo_store
+
+        assert woo_store.refresh_facts(shop.id) == "refreshed"
+        woo_poll.reconcile_woocommerce(shop.id)
+    (shop,) = _shops(app)
+    assert (shop.status, shop.currency, shop.locale, shop.timezone) == ("active", "EUR", "fr-FR", "Europe/Paris")
+    assert len(store.webhooks) == 4
+    assert store.requested(SYSTEM_STATUS) == 0  # never: it makes the store call PayPal and woocommerce.com
+
+
+def test_store_is_connecting_until_keys_pass(app: Any, store: FakeWooCommerce) -> None:
+    client = app.test_client()
+    started = begin(client, store)
+    assert grant(store, started) == 200
+    store.failures = [503, 503]  # the store is busy when the job first checks the keys: tried again later
+    drain(app)
+    for _ in range(2):
+        waiting = _claim(client, started)
+        assert waiting.status_code == 409 and waiting.get_json()["status"] == "connecting", waiting.get_json()
+    assert _shops(app) == []  # no shop: nothing active, no admin to open, nothing sent
+    (connection,) = _connections(app)
+    assert connection.authorized_at is not None and connection.verified_at is None
+    assert store.requested(CURRENCY_CHECK) == 2 and store.requested("/wp-json/aftercare/v1/connect-proof") == 0
+    with app.app_context():
+        from integration import woo_verify
+
+        assert woo_verify.verify(connection.id) == "pending_approval"  # the retry, once the store answers
+    claimed = _claim(client, started)
+    assert claimed.status_code == 200 and claimed.get_json()["status"] == "pending_approval"
+
+
+def test_bad_keys_found_by_the_job_end_the_connection(app: Any, store: FakeWooCommerce) -> None:
+    client = app.test_client()
+    started = begin(client, store)
+    assert grant(store, started, consumer_secret="cs_forged_by_someone") == 200  # it cannot tell yet
+    assert _claim(client, started).status_code == 409
+    (connection,) = _connections(app)
+    drain(app)
+    ended = _claim(client, started)
+    assert ended.status_code == 404 and ended.get_json()["reason"] == "keys_refused"
+    assert "link_secret" not in ended.get_json()
+    assert _shops(app) == [] and _connections(app) == []
+    assert store.requested("/wp-json/aftercare/v1/connect-proof") == 0  # nothing more asked of the store
+    with app.app_context():
+        from integration import extensions
+
+        assert extensions.redis().get(f"aftercare:woo-keys:{connection.id}") is None  # the keys are gone
+    assert _callback(client, store, started["connect_id"]).status_code == 404  # the connection is over
+    other = client.post("/woocommerce/claim", json={"connect_id": started["connect_id"], "claim_secret": "x" * 32})
+    assert other.status_code == 404 and "reason" not in other.get_json()  # why, only to its own claim secret
+    allow_stores(app, store)
+    assert connect(app, store)["status"] == "active"  # connecting again with the store's real keys works
 
 
 # --- the plugin's signatures and ids from outside -------------------------------------------------

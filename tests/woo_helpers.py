@@ -92,14 +92,20 @@ def callback_body(store: FakeWooCommerce, connect_id: str, **changes: Any) -> di
     return body
 
 
+def grant(store: FakeWooCommerce, started: dict[str, Any], **changes: Any) -> int:
+    """The merchant approves on the store's authorize page: WooCommerce posts the keys to the callback URL it
+    was given (and keeps that request open until the app answers); the app's status."""
+    query = query_of(started["authorize_url"])
+    return store.grant_access(query["callback_url"], query["user_id"], **changes)
+
+
 def connect(app: Any, store: FakeWooCommerce) -> dict[str, Any]:
-    """The whole connection: connect, WooCommerce's callback, the jobs (the site's proof, then set-up), the
-    plugin's claim; the store is admitted (its host is in ALLOWED_STORES), so it ends active."""
+    """The whole connection: connect, WooCommerce's callback, the jobs (the keys and the site's proof, then
+    set-up), the plugin's claim; the store is admitted (its host is in ALLOWED_STORES), so it ends active."""
     client = app.test_client()
     started = begin(client, store)
-    answer = client.post("/woocommerce/auth-callback", data=json.dumps(callback_body(store, started["connect_id"])),
-                         headers={"Content-Type": "application/json;charset=UTF-8"})
-    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert grant(store, started) == 200
+    assert store.during_callback == []  # the callback was answered without a call to the store
     drain(app)
     claimed = client.post("/woocommerce/claim", json={"connect_id": started["connect_id"],
                                                       "claim_secret": started["claim_secret"]})
