@@ -38,8 +38,9 @@ def test_an_app_embed_loads_the_script_through_the_app_proxy_and_an_app_block_re
     assert schemas["app-embed"]["target"] == "body" and schemas["help-links"]["target"] == "section"
     assert schemas["help-links"]["enabled_on"] == {"templates": ["product", "cart"]}
     embed, block = ((EXTENSION / "blocks" / f"{name}.liquid").read_text() for name in ("app-embed", "help-links"))
-    for text in (embed, block):
-        assert "{{ 'aftercare.js' | asset_url }}" in text and " async" in text
+    assert "{{ 'aftercare.js' | asset_url }}" in embed and " async" in embed
+    # the app block's script is its schema's `javascript` asset, not a <script> written by hand
+    assert schemas["help-links"]["javascript"] == "aftercare.js" and "<script" not in SCHEMA.sub("", block)
     assert 'data-aftercare-endpoint="/apps/aftercare/help-links"' in embed
     assert 'class="aftercare-help"' in block and 'data-aftercare-endpoint="/apps/aftercare/help-links"' in block
     assert "min-height:{{ block.settings.reserved_height }}em" in block
