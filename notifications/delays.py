@@ -53,7 +53,8 @@ def detect(session: Session, now: dt.datetime) -> list[int]:
         if late is None:
             continue
         occurrence, why = late
-        payload = {"status": "delayed", "message": None, "happened_at": now.isoformat(), "detected": why}
+        payload = {"status": "delayed", "message": None, "happened_at": now.isoformat(), "detected": why,
+                   "estimate_passed": occurrence.startswith("eta:")}
         plan = Plan(MessageType.DELAYED, order, shipment.external_id, occurrence, now, payload)
         claimed += claim(session, shop, None, plan)
     return claimed

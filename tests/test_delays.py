@@ -112,3 +112,20 @@ def test_progress_after_detection_suppresses_the_waiting_message(app: Any, shop_
     drain(app)
     assert {(m.status, m.reason) for m in delayed(app)} == {
         ("suppressed", "stale: overtaken by a later carrier status (out_for_delivery)")}
+
+
+def test_a_passed_estimate_is_not_called_a_new_estimate(app: Any, shop_id: int) -> None:
+    """The date that passed is what made the shipment late: the message says it was expected then, and that
+    the carrier is being asked, not that it is the new estimate."""
+    client = app.test_client()
+    deliver(client, "orders/create", paid_order(phone="+1 415 555 2671"))
+    deliver(client, "fulfillments/create", fulfillment())
+    deliver(client, "fulfillment_events/create", carrier_event(
+        "in_transit", estimated_delivery_at=now_iso(-dt.timedelta(days=2))))
+    drain(app)
+    assert detect(app) == 2
+    late = {m.id for m in messages(app) if m.message_type == "delayed" and m.status == "sent"}
+    sent = {m.channel: m for m in outbox(app) if m.message_id in late}
+    assert "New estimate" not in (sent["sms"].body_text or "") and "It was due" in (sent["sms"].body_text or "")
+    assert "current estimated delivery date" not in (sent["email"].body_html or "")
+    assert "It was expected by" in (sent["email"].body_text or "")
