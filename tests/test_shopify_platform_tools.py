@@ -294,21 +294,24 @@ def storefront_strings(locale: str) -> dict[str, Any]:
     return json.loads((path if path.exists() else THEME / "locales" / "en.default.json").read_text())
 
 
-def render_block(locale: str, root_url: str) -> Links:
+def render_block_html(locale: str, root_url: str) -> str:
     """blocks/help-links.liquid rendered with Shopify's objects for a product page in `locale`."""
     strings = storefront_strings(locale)
     env = Environment()
     env.filters["t"] = lambda key: functools.reduce(lambda tree, part: tree[part], key.split("."), strings)
     env.filters["asset_url"] = lambda name: f"//acme.example/cdn/shop/extensions/aftercare/assets/{name}"
     template = env.from_string(SCHEMA.sub("", (THEME / "blocks" / "help-links.liquid").read_text()))
-    page = template.render(
+    return template.render(
         template={"name": "product"}, request={"locale": {"iso_code": locale}}, routes={"root_url": root_url},
         block={"settings": {"reserved_height": 8}, "shopify_attributes": 'data-shopify-editor-block="{}"'},
         shop={"shipping_policy": {"url": f"https://acme.example{root_url.rstrip('/')}/policies/shipping-policy"},
               "refund_policy": {"url": ""}},
     )
+
+
+def render_block(locale: str, root_url: str) -> Links:
     links = Links()
-    links.feed(page)
+    links.feed(render_block_html(locale, root_url))
     return links
 
 
