@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,3 +106,39 @@ def test_the_plugins_container_is_the_one_the_storefront_browser_tests_fill(php:
     product, thank_you = json.loads(result.stdout[result.stdout.index("["):])
     assert product == woo_container("https://aftercare.example", 42, "product", "fr_FR")
     assert thank_you == woo_container("https://aftercare.example", 42, "thank_you", "fr_FR")
+
+
+def _plugin_page_after_claim(php: str, status: int, body: bytes) -> str:
+    """The plugin's settings page for a started, granted connection whose claim got this answer."""
+    code = ("define('ABSPATH', __DIR__ . '/tests/'); require 'tests/stubs/wordpress.php'; require 'tests/lib.php';"
+            " wpstub_reset(); require 'aftercare-for-woocommerce/aftercare-for-woocommerce.php'; wpstub_boot();"
+            " update_option('aftercare_app_url', 'https://app.aftercare.example');"
+            " Aftercare_Options::save_pending('c0ffee', 'claim-secret-xyz', 'proof'); Aftercare_Options::mark_returned();"
+            " wpstub_respond((int) $argv[1], $argv[2]); echo settings_page();")
+    result = _run(php, "-r", code, "--", str(status), body.decode())
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_the_plugin_says_connecting_while_the_service_checks_the_keys(php: str, app: Any) -> None:
+    """The service's own claim answers, shown by the plugin's own page: 'connecting' while the job checks the
+    keys (not a failure), and why, once the job found keys the store refused."""
+    from tests.helpers import drain
+    from tests.woo_helpers import begin, grant, start_store
+
+    store = start_store(app, admitted=False)
+    try:
+        client = app.test_client()
+        started, forged = begin(client, store), begin(client, store)
+        assert grant(store, started) == 200 and grant(store, forged, consumer_secret="cs_forged") == 200
+        checking = client.post("/woocommerce/claim", json={k: started[k] for k in ("connect_id", "claim_secret")})
+        drain(app)
+        ended = client.post("/woocommerce/claim", json={k: forged[k] for k in ("connect_id", "claim_secret")})
+    finally:
+        store.close()
+    assert checking.status_code == 409 and ended.status_code == 404
+    page = _plugin_page_after_claim(php, checking.status_code, checking.data)
+    assert "Connecting…" in page and "Aftercare is checking the keys" in page
+    assert "notice-error" not in page and "expired" not in page
+    page = _plugin_page_after_claim(php, ended.status_code, ended.data)
+    assert "did not accept the access key WooCommerce created" in page and "Connecting…" not in page

@@ -161,31 +161,74 @@ function test_return_from_woocommerce_claims_and_stores_the_connection() {
 	assert_not_contains( TEST_SECRET, $html, 'secret not on the page' );
 }
 
-function test_claim_retries_three_times_on_409_then_says_still_connecting() {
+function test_a_409_claims_once_without_waiting_and_the_page_says_connecting() {
 	start_pending();
-	wpstub_respond( 409, array( 'error' => 'callback not received' ) );
-	wpstub_respond( 409, array( 'error' => 'callback not received' ) );
-	wpstub_respond( 409, array( 'error' => 'callback not received' ) );
-	wpstub_respond( 200, array( 'shop_id' => 42, 'link_secret' => TEST_SECRET, 'key_id' => 7 ) );
+	wpstub_respond( 409, array( 'error' => 'Aftercare is checking the keys', 'status' => 'connecting' ) );
 	$started = microtime( true );
 	$html    = settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
-	assert_true( microtime( true ) - $started >= 2.0, 'waits a second between tries' );
-	assert_same( 3, count( requests() ), 'three tries' );
-	assert_contains( 'Still connecting', $html );
-	assert_contains( 'Reload this page in a minute', $html );
+	assert_true( microtime( true ) - $started < 0.5, 'no waiting in the request: the store must be free to answer the check' );
+	assert_same( 1, count( requests() ), 'one claim per page load' );
+	assert_contains( 'Connecting…', $html );
+	assert_contains( 'Aftercare is checking the keys WooCommerce gave it and this site.', $html );
+	assert_contains( 'Nothing is sent to your shoppers until the store is connected.', $html );
+	assert_contains( 'window.location.replace("https:\\/\\/shop.example\\/wp-admin\\/admin.php?page=aftercare&aftercare_wait=1")', $html, 'it checks again by itself' );
+	assert_contains( '>Check again</a>', $html );
+	assert_contains( 'value="aftercare_connect"', $html, 'the merchant can start again' );
+	assert_not_contains( 'notice-error', $html, 'not shown as a failure' );
+	assert_not_contains( 'name="aftercare_app_url"', $html, 'not the page before connecting' );
 	assert_same( false, get_option( 'aftercare_shop_id' ), 'not connected yet' );
-	assert_true( null !== Aftercare_Options::pending(), 'pending kept for the reload' );
-	settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
-	assert_same( 42, get_option( 'aftercare_shop_id' ), 'the reload claims it' );
+	assert_same( true, Aftercare_Options::pending()['returned'], 'pending kept, marked as granted by WooCommerce' );
 }
 
-function test_claim_after_one_409_succeeds_on_the_second_try() {
+function test_each_later_load_of_the_page_claims_again_until_connected() {
 	start_pending();
-	wpstub_respond( 409, array() );
-	wpstub_respond( 200, array( 'shop_id' => 42, 'link_secret' => TEST_SECRET, 'key_id' => 7 ) );
+	wpstub_respond( 409, array( 'status' => 'connecting' ) );
 	settings_page( array( 'success' => '1', 'user_id' => 'c0ffee' ) );
-	assert_same( 2, count( requests() ) );
-	assert_true( Aftercare_Options::is_connected(), 'connected' );
+	wpstub_respond( 409, array( 'status' => 'connecting' ) );
+	assert_contains( 'Connecting…', settings_page( array( 'aftercare_wait' => '1' ) ), 'the automatic reload' );
+	wpstub_respond( 200, array( 'shop_id' => 42, 'link_secret' => TEST_SECRET, 'key_id' => 7, 'status' => 'active' ) );
+	$html = settings_page(); // The merchant opens WooCommerce > Aftercare again later.
+	assert_same( 3, count( requests() ), 'one claim per load' );
+	assert_same( TEST_APP . '/woocommerce/claim', requests()[2]['url'] );
+	assert_same( 42, get_option( 'aftercare_shop_id' ), 'the later load claims it' );
+	assert_contains( 'Your store is connected to Aftercare.', $html );
+	assert_not_contains( 'Connecting…', $html );
+	assert_same( 3, count( requests() ) );
+	settings_page();
+	assert_same( 3, count( requests() ), 'nothing more to claim once connected' );
+}
+
+function test_the_connecting_page_stops_reloading_itself_after_a_while() {
+	start_pending();
+	Aftercare_Options::mark_returned();
+	wpstub_respond( 409, array( 'status' => 'connecting' ) );
+	$html = settings_page( array( 'aftercare_wait' => (string) Aftercare_Settings_Page::RELOADS ) );
+	assert_contains( 'Connecting…', $html );
+	assert_contains( '>Check again</a>', $html );
+	assert_not_contains( '<script', $html, 'no more automatic reloads' );
+}
+
+function test_a_connection_not_yet_granted_in_woocommerce_is_not_claimed_on_a_page_load() {
+	start_pending();
+	$html = settings_page();
+	assert_same( array(), requests(), 'no claim before WooCommerce sent the merchant back' );
+	assert_not_contains( 'Connecting…', $html );
+	assert_contains( 'value="aftercare_connect"', $html );
+}
+
+function test_keys_the_store_refused_end_the_connection_and_say_so() {
+	start_pending();
+	Aftercare_Options::mark_returned();
+	wpstub_respond( 404, array( 'error' => 'Aftercare ended this connection', 'status' => 'ended', 'reason' => 'keys_refused' ) );
+	$html = settings_page();
+	assert_contains( 'Your store did not accept the access key WooCommerce created for Aftercare', $html );
+	assert_same( false, get_option( 'aftercare_pending' ), 'pending dropped' );
+	assert_not_contains( 'Connecting…', $html );
+	assert_contains( 'name="action" value="aftercare_connect"', $html, 'Connect button shown again' );
+	start_pending();
+	Aftercare_Options::mark_returned();
+	wpstub_respond( 404, array( 'status' => 'ended', 'reason' => 'site_unproven' ) );
+	assert_contains( 'Aftercare could not confirm this store and ended the connection.', settings_page() );
 }
 
 function test_claim_404_means_expired_and_starts_over() {

@@ -19,11 +19,17 @@ class Aftercare_Action_Failed extends RuntimeException {
 class Aftercare_Connection {
 
 	const CAPABILITY    = 'manage_woocommerce';
-	const CLAIM_TRIES   = 3;
 	const CLAIM_OUTCOME = array(
 		200 => 'store_claim',
-		409 => 'still_connecting',
+		409 => 'connecting',
 		404 => 'expired',
+	);
+	/**
+	 * Why the service ended a connection (its claim's 404 "reason") => the notice to show.
+	 */
+	const ENDED_NOTICE = array(
+		'keys_refused'    => 'keys_refused',
+		'not_woocommerce' => 'keys_refused',
 	);
 
 	/**
@@ -133,58 +139,65 @@ class Aftercare_Connection {
 			delete_option( Aftercare_Options::PENDING );
 			return 'access_denied';
 		}
+		Aftercare_Options::mark_returned();
 		return $this->claim( $pending );
 	}
 
 	/**
-	 * Claims the connection, waiting for WooCommerce's callback to reach the service.
+	 * A later load of the settings page while the service checks the keys: claims once more. Returns the
+	 * notice code ('' while it is still checking, or when nothing is waiting).
 	 *
-	 * @param array{connect_id: string, claim_secret: string, site_proof: string} $pending The started connection.
-	 * @return string Notice code.
+	 * @return string
 	 */
-	private function claim( array $pending ): string {
-		try {
-			$answer = $this->claim_answer( $pending );
-		} catch ( Aftercare_Action_Failed $failure ) {
-			return $failure->getMessage();
+	public function resume(): string {
+		$pending = Aftercare_Options::pending();
+		if ( null === $pending || ! $pending['returned'] || Aftercare_Options::is_connected() ) {
+			return '';
 		}
-		$outcome = self::CLAIM_OUTCOME[ $answer['status'] ] ?? 'service_unreachable';
-		return 'store_claim' === $outcome ? $this->store_claim( $answer['data'] ) : $this->forget_if_expired( $outcome );
+		return $this->claim( $pending );
 	}
 
 	/**
-	 * POSTs the claim, retrying while the service answers 409 (callback not arrived, or this site's proof
-	 * not checked yet). The proof itself is never sent again.
+	 * Claims the connection once. The service answers 409 while WooCommerce's callback has not arrived or the
+	 * keys and this site's proof are being checked: the page then says it is connecting and asks again later
+	 * (never waiting here: a store that serves one request at a time must be free to answer the check).
 	 *
-	 * @param array $pending The started connection.
-	 * @return array{status: int, data: array}
-	 * @throws Aftercare_Action_Failed When the service cannot be reached.
+	 * @param array{connect_id: string, claim_secret: string, site_proof: string, returned: bool} $pending The started connection.
+	 * @return string Notice code.
 	 */
-	private function claim_answer( array $pending ): array {
+	private function claim( array $pending ): string {
 		$body = array(
 			'connect_id'   => $pending['connect_id'],
 			'claim_secret' => $pending['claim_secret'],
 		);
-		for ( $attempt = 1; ; $attempt++ ) {
+		try {
 			$answer = self::call( 'post', '/woocommerce/claim', $body );
-			if ( 409 !== $answer['status'] || $attempt >= self::CLAIM_TRIES ) {
-				return $answer;
-			}
-			sleep( 1 );
+		} catch ( Aftercare_Action_Failed $failure ) {
+			return $failure->getMessage();
 		}
+		$outcome = self::CLAIM_OUTCOME[ $answer['status'] ] ?? 'service_unreachable';
+		if ( 'store_claim' === $outcome ) {
+			return $this->store_claim( $answer['data'] );
+		}
+		if ( 'expired' === $outcome ) {
+			delete_option( Aftercare_Options::PENDING );
+			return self::ended_notice( $answer['data'] );
+		}
+		return 'connecting' === $outcome ? '' : $outcome;
 	}
 
 	/**
-	 * Drops the pending connection when the service says it expired.
+	 * The notice for a connection the service no longer has: ended by its checks (and why), or expired.
 	 *
-	 * @param string $outcome Notice code.
-	 * @return string The same code.
+	 * @param array $data The claim's 404 answer.
+	 * @return string Notice code.
 	 */
-	private function forget_if_expired( string $outcome ): string {
-		if ( 'expired' === $outcome ) {
-			delete_option( Aftercare_Options::PENDING );
+	private static function ended_notice( array $data ): string {
+		if ( 'ended' !== ( $data['status'] ?? '' ) ) {
+			return 'expired';
 		}
-		return $outcome;
+		$reason = is_string( $data['reason'] ?? null ) ? $data['reason'] : '';
+		return self::ENDED_NOTICE[ $reason ] ?? 'connection_ended';
 	}
 
 	/**

@@ -20,7 +20,8 @@ class Aftercare_Notices {
 	public static function table(): array {
 		return array(
 			'connected'            => array( 'success', __( 'Your store is connected to Aftercare.', 'aftercare' ) ),
-			'still_connecting'     => array( 'warning', __( 'Still connecting: Aftercare has not received the access key from WooCommerce or has not finished checking this site yet. Reload this page in a minute.', 'aftercare' ) ),
+			'keys_refused'         => array( 'error', __( 'Your store did not accept the access key WooCommerce created for Aftercare, so Aftercare ended the connection. Please connect again.', 'aftercare' ) ),
+			'connection_ended'     => array( 'error', __( 'Aftercare could not confirm this store and ended the connection. Check that the store can be reached at its public https:// address, then connect again.', 'aftercare' ) ),
 			'awaiting_approval'    => array( 'warning', __( 'Your store is connected and waiting for the Aftercare operator\'s approval. Nothing is sent to your shoppers until then.', 'aftercare' ) ),
 			'expired'              => array( 'error', __( 'That connection attempt expired. Please connect again.', 'aftercare' ) ),
 			'access_denied'        => array( 'error', __( 'WooCommerce access was not granted, so Aftercare is not connected.', 'aftercare' ) ),

@@ -111,9 +111,10 @@ class Aftercare_Options {
 	}
 
 	/**
-	 * The connection waiting for WooCommerce's approval: connect_id, claim_secret and site_proof, or null.
+	 * The started connection: connect_id, claim_secret, site_proof and whether the merchant came back from
+	 * WooCommerce having granted access (returned), or null.
 	 *
-	 * @return array{connect_id: string, claim_secret: string, site_proof: string}|null
+	 * @return array{connect_id: string, claim_secret: string, site_proof: string, returned: bool}|null
 	 */
 	public static function pending(): ?array {
 		$pending = get_option( self::PENDING, null );
@@ -124,7 +125,30 @@ class Aftercare_Options {
 			'connect_id'   => (string) $pending['connect_id'],
 			'claim_secret' => (string) $pending['claim_secret'],
 			'site_proof'   => (string) ( $pending['site_proof'] ?? '' ),
+			'returned'     => ! empty( $pending['returned'] ),
 		);
+	}
+
+	/**
+	 * Notes that the merchant came back from WooCommerce having granted access: the service is checking the
+	 * keys now, and every load of the settings page claims the connection again until it answers.
+	 */
+	public static function mark_returned(): void {
+		$pending = get_option( self::PENDING, null );
+		if ( is_array( $pending ) && empty( $pending['returned'] ) ) {
+			$pending['returned'] = true;
+			update_option( self::PENDING, $pending, false );
+		}
+	}
+
+	/**
+	 * Whether WooCommerce granted access and the service has not finished checking the keys and this site.
+	 *
+	 * @return bool
+	 */
+	public static function is_connecting(): bool {
+		$pending = self::pending();
+		return null !== $pending && $pending['returned'] && ! self::is_connected();
 	}
 
 	/**

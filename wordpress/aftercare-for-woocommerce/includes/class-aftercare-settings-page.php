@@ -13,6 +13,12 @@ defined( 'ABSPATH' ) || exit;
 class Aftercare_Settings_Page {
 
 	const SLUG = 'aftercare';
+	/**
+	 * How often, and how long after, the connecting page reloads itself (each load claims once: well within
+	 * the service's claim rate limit).
+	 */
+	const RELOADS   = 12;
+	const RELOAD_MS = 10000;
 
 	/**
 	 * The connection's life cycle.
@@ -58,14 +64,15 @@ class Aftercare_Settings_Page {
 	}
 
 	/**
-	 * Before the page prints: finishes a return from WooCommerce or picks up a notice code.
+	 * Before the page prints: finishes a return from WooCommerce, or claims again while the service checks the
+	 * keys, or picks up a notice code.
 	 */
 	public function load(): void {
 		if ( ! current_user_can( Aftercare_Connection::CAPABILITY ) ) {
 			return;
 		}
 		// phpcs:disable WordPress.Security.NonceVerification.Recommended -- the return from WooCommerce is matched against the pending connect_id; a notice code only selects fixed text.
-		$this->notice = $this->connection->finish( $_GET );
+		$this->notice = isset( $_GET['success'] ) ? $this->connection->finish( $_GET ) : $this->connection->resume();
 		if ( '' === $this->notice && isset( $_GET['aftercare_notice'] ) && is_string( $_GET['aftercare_notice'] ) ) {
 			$this->notice = sanitize_key( wp_unslash( $_GET['aftercare_notice'] ) );
 		}
@@ -110,10 +117,32 @@ class Aftercare_Settings_Page {
 		Aftercare_Notices::render( $this->notice );
 		if ( Aftercare_Options::is_connected() ) {
 			$this->render_connected();
+		} elseif ( Aftercare_Options::is_connecting() ) {
+			$this->render_connecting();
 		} else {
 			$this->render_not_connected();
 		}
 		echo '</div>';
+	}
+
+	/**
+	 * While the service checks the keys WooCommerce gave it and this site's proof: says so, and loads the page
+	 * again a few times by itself (each load claims once), then leaves it to the "Check again" button.
+	 */
+	private function render_connecting(): void {
+		echo '<h2>' . esc_html__( 'Connecting…', 'aftercare' ) . '</h2>';
+		echo '<p><strong>' . esc_html__( 'Aftercare is checking the keys WooCommerce gave it and this site.', 'aftercare' ) . '</strong> ';
+		echo esc_html__( 'This takes a moment. Nothing is sent to your shoppers until the store is connected.', 'aftercare' ) . '</p>';
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- a counter of automatic reloads, read as a number only.
+		$waited = isset( $_GET['aftercare_wait'] ) && is_string( $_GET['aftercare_wait'] ) ? absint( $_GET['aftercare_wait'] ) : 0;
+		$again  = Aftercare_Connection::settings_url() . '&aftercare_wait=' . ( $waited + 1 );
+		printf( '<p><a class="button" href="%1$s">%2$s</a></p>', esc_url( Aftercare_Connection::settings_url() ), esc_html__( 'Check again', 'aftercare' ) );
+		if ( $waited < self::RELOADS ) {
+			printf( '<script>window.setTimeout(function () { window.location.replace(%1$s); }, %2$d);</script>', wp_json_encode( esc_url_raw( $again ) ), (int) self::RELOAD_MS ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- a JSON string literal of our own admin URL.
+		}
+		echo '<p>' . esc_html__( 'Taking too long? Start the connection again:', 'aftercare' ) . '</p>';
+		$this->open_form( 'aftercare_connect' );
+		$this->close_form( __( 'Connect again', 'aftercare' ), 'button' );
 	}
 
 	/**
