@@ -66,8 +66,8 @@ class FakeWooCommerce:
         self.failures: list[int] = []   # statuses to answer next, before answering normally
         self.down = False
         self.deliver: Deliver | None = None
-        self.facts = {"name": "Boutique Lumière", "timezone_string": "Europe/Paris", "language": "fr_FR",
-                      "currency": "EUR"}
+        self.facts: dict[str, Any] = {"name": "Boutique Lumière", "timezone_string": "Europe/Paris",
+                                      "language": "fr_FR", "currency": "EUR"}
         self.pages = {"refund_returns": "/refund_returns/", "privacy-policy": "/privacy-policy/"}
         #: connect_id -> the site proof the plugin keeps for it (what the proof route answers).
         self.proofs: dict[str, str] = {}
@@ -228,6 +228,8 @@ class FakeWooCommerce:
                      "_links": {"self": [{"href": f"{self.url}/wp-json/wc/v3/data/currencies/EUR"}]}}, {}
 
     def _feed(self, query: Any, body: Any) -> tuple[int, Any, dict[str, str]]:
+        if self.facts["language"] is None:  # feeds switched off (a plugin can): WordPress answers 404
+            return 404, {"code": "rest_no_route"}, {}
         language = self.facts["language"].replace("_", "-")
         feed = (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Shop</title>'
                 f'<link>{self.url}</link><language>{language}</language></channel></rss>')

@@ -72,6 +72,12 @@ def test_connecting_checks_the_keys_creates_the_webhooks_and_reads_the_store(app
     assert store.consumer_secret not in stored and connection["link_secret"] not in stored  # encrypted at rest
 
 
+def test_a_store_without_a_feed_is_set_up_in_its_default_language(app: Any, store: FakeWooCommerce) -> None:
+    store.facts["language"] = None
+    shop = _shop(app, connect(app, store)["shop_id"])
+    assert (shop.locale, shop.currency, len(store.webhooks), shop.reconcile_error) == ("en", "EUR", 4, None)
+
+
 def test_the_callback_trusts_keys_only_once_the_job_proved_them(app: Any, store: FakeWooCommerce) -> None:
     client = app.test_client()
     started = begin(client, store)
