@@ -180,8 +180,8 @@ def replay(shop_id: int) -> str:
         shop = session.get(Shop, shop_id)
         if shop is None or not is_demo(shop):
             raise DemoRefusedError("only the demo shop replays the demo order")
-    stamp = int(time.time())
-    order_id, sent = 5_000_000_000_000 + stamp % 1_000_000_000 * 1000, 0
+    stamp = time.time_ns() // 1000  # microseconds: two replays in one second are two orders
+    order_id, sent = 5_000_000_000_000_000 + stamp % 1_000_000_000_000 * 1000, 0
     life = order_life(order_id, 1000 + stamp % 9000)
     for topic, payload in life:
         sent += _run_jobs(_deliver(topic, payload), send_notification, process_delivery)

@@ -174,7 +174,8 @@ def test_the_story_shows_deliveries_rendering_and_attempts(app: Any, shop_id: in
     assert "Shipping confirmation by email" in html and "order #9999" in html
     assert f'<span id="message-subject">{escape(shipped.subject)}</span>' in html
     iframe = re.search(r"<iframe[^>]*>", html).group(0)
-    assert " sandbox " in iframe and "allow-scripts" not in iframe and 'srcdoc="&lt;' in iframe
+    # sandboxed: same origin (so the page can size it) but no scripts, forms, popups or navigation
+    assert 'sandbox="allow-same-origin"' in iframe and "allow-scripts" not in iframe and 'srcdoc="&lt;' in iframe
     attempts = html.split('id="attempts"')[1]
     assert "stored in the outbox" in attempts and "outbox-" in attempts and "Sent" in attempts
     assert "Re-send</button>" not in html  # only a failed message

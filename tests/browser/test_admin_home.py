@@ -16,7 +16,7 @@ from tests.helpers import deliver, drain
 from tests.test_privacy import EMAIL, journey
 
 SHOP_NAME = "Acme Outfitters"  # what tests.conftest.add_shop names the shop
-NAV = ["Home", "Messages", "Activity", "Settings"]
+NAV = ["Home", "Messages", "Activity", "Settings", "Outbox"]  # Outbox: the tests keep messages in the outbox
 
 
 def requested_export(app: Any) -> int:
