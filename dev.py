@@ -83,7 +83,7 @@ def _demo_shop(env: dict[str, str], base: str) -> str | None:
 
 def _embedded_redis(env: dict[str, str], action: str) -> str:
     instance = env.get("AFTERCARE_INSTANCE", str(ROOT / "instance"))
-    code = f"from integration import embedded_redis as e; print(e.{action}({instance!r}))"
+    code = f"from integration.runtime import embedded_redis as e; print(e.{action}({instance!r}))"
     return subprocess.run([str(BIN / "python"), "-c", code], cwd=ROOT, check=True, env=env,
                           capture_output=True, text=True).stdout.strip()
 

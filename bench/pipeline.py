@@ -121,8 +121,8 @@ def bench_noop(connection: Redis, worker_class: type, jobs: int) -> float:
 
 
 def bench_pipeline(app: Any, worker_class: type, orders: int) -> tuple[float, int]:
-    from integration import extensions
-    from integration.models import Message
+    from integration.runtime import extensions
+    from integration.db.models import Message
 
     client = app.test_client()
     for _ in range(orders):
@@ -145,7 +145,7 @@ def make_app(database_url: str, redis_url: str, **extra: Any) -> Any:
                       "MAIL_FROM": "bench@acme.example", **extra})
     result = app.test_cli_runner().invoke(args=["shop", "add", "shopify", SHOP_DOMAIN, "--access-token", "t"])
     assert result.exit_code == 0, result.output
-    from integration.models import Shop
+    from integration.db.models import Shop
 
     with app.extensions["aftercare.db"].session() as session:
         session.query(Shop).update({"quiet_hours_start": None, "quiet_hours_end": None})

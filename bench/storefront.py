@@ -158,7 +158,7 @@ def prepare(workdir: Path, redis_url: str) -> dict[str, str]:
     app = create_app({"DATABASE_URL": env["DATABASE_URL"], "REDIS_URL": redis_url})
     result = app.test_cli_runner().invoke(args=["shop", "add", "shopify", SHOP_DOMAIN, "--access-token", "t"])
     assert result.exit_code == 0, result.output
-    from integration.models import Shop
+    from integration.db.models import Shop
 
     with app.extensions["aftercare.db"].session() as session:
         session.query(Shop).update({"help_links": {k: f"https://acme.example/pages/{k}" for k in

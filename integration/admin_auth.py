@@ -16,8 +16,9 @@ from flask import Response, abort, current_app, request, session
 from shopify_app import verify_app_home_req
 from sqlalchemy import select
 
-from integration import extensions, shopify_tokens
-from integration.models import Shop
+from integration import shopify_tokens
+from integration.db.models import Shop
+from integration.runtime import extensions
 
 PATCH_PATH = "/auth/patch-id-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

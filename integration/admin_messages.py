@@ -11,10 +11,11 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from integration import admin_auth, editor_sends, extensions
+from integration import admin_auth, editor_sends
 from integration.admin import OVERLAPS, WOO_OVERLAPS
-from integration.db import utcnow
-from integration.models import Message, Order, Shop, TemplateVersion
+from integration.db.database import utcnow
+from integration.db.models import Message, Order, Shop, TemplateVersion
+from integration.runtime import extensions
 from notifications import channels, rendering, samples, sms, templates_store
 from notifications.types import SPECS, MessageType
 

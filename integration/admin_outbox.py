@@ -6,8 +6,9 @@ from flask import Blueprint, abort
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from integration import admin_auth, demo, extensions
-from integration.models import OutboxMessage, Shop
+from integration import admin_auth, demo
+from integration.db.models import OutboxMessage, Shop
+from integration.runtime import extensions
 
 bp = Blueprint("admin_outbox", __name__, url_prefix="/admin")
 PAGE_SIZE = 50

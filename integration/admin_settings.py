@@ -14,9 +14,10 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
-from integration import admin_auth, extensions, help_clicks, help_metafield
+from integration import admin_auth, help_clicks, help_metafield
+from integration.db.models import Shop
 from integration.help_notes import FACT_NAMES, MAX_NOTES, default_notes, effective_notes
-from integration.models import Shop
+from integration.runtime import extensions
 from integration.settings_schema import (
     MAX_LANGUAGES,
     MAX_LINKS,

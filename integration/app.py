@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Flask
 
-from integration import admin_auth, cli, config, extensions, health, ids, limits
+from integration import admin_auth, cli, health, limits
+from integration.runtime import config, extensions, ids
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,13 +11,14 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from integration import crypto, extensions, workers
-from integration.db import utcnow
-from integration.models import Shop
+from integration import workers
+from integration.db.database import utcnow
+from integration.db.models import Shop
+from integration.runtime import crypto, extensions
 
 db_cli = AppGroup("db", help="Database schema.")
 shop_cli = AppGroup("shop", help="Shops.")
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "db" / "migrations"
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -101,7 +102,7 @@ def shop_add_woocommerce(url: str, consumer_key: str, consumer_secret: str, webh
 
 def _check_store_address(url: str) -> None:
     """A store the outbound rules refuse: an error in production, a note elsewhere (loopback for development)."""
-    from integration import outbound
+    from integration.runtime import outbound
 
     try:
         outbound.check_url(url)

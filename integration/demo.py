@@ -23,9 +23,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from integration import extensions
-from integration.db import utcnow
-from integration.models import Message, MessageStatus, Shop
+from integration.db.database import utcnow
+from integration.db.models import Message, MessageStatus, Shop
+from integration.runtime import extensions
 
 log = logging.getLogger(__name__)
 

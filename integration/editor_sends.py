@@ -22,9 +22,10 @@ from marshmallow.validate import Email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from integration import admin_auth, extensions
-from integration.db import utcnow
-from integration.models import EditorSend, Shop
+from integration import admin_auth
+from integration.db.database import utcnow
+from integration.db.models import EditorSend, Shop
+from integration.runtime import extensions
 from notifications import channels
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from flask import Blueprint, abort, current_app, render_template_string
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from integration import extensions
-from integration.models import Message
+from integration.db.models import Message
+from integration.runtime import extensions
 
 bp = Blueprint("feedback", __name__)
 

@@ -7,7 +7,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from integration import extensions
+from integration.runtime import extensions
 
 bp = Blueprint("health", __name__)
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from integration.db import utcnow
-from integration.models import HelpClick
+from integration.db.database import utcnow
+from integration.db.models import HelpClick
 
 REPORT_DAYS = 30
 

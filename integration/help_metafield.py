@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session
 
 from connectors import shopify_api, shopify_metafields
 from connectors.base import ConnectorError
-from integration import backoff, extensions, shopify_tokens
-from integration.db import utcnow
-from integration.models import Shop
+from integration import shopify_tokens
+from integration.db.database import utcnow
+from integration.db.models import Shop
+from integration.runtime import backoff, extensions
 
 log = logging.getLogger(__name__)
 

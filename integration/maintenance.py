@@ -8,10 +8,10 @@ import time
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from integration import extensions
-from integration.db import utcnow
-from integration.durable import job_in_flight
-from integration.models import Delivery, DeliveryStatus, Message, MessageStatus, OutboxMessage
+from integration.db.database import utcnow
+from integration.db.models import Delivery, DeliveryStatus, Message, MessageStatus, OutboxMessage
+from integration.runtime import extensions
+from integration.runtime.durable import job_in_flight
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.events import AppUninstalled, CustomerDataRequested, CustomerRedactRequested, ShopRedactRequested
-from integration.models import (
+from integration.db.models import (
     Attempt,
     DataExport,
     Delivery,

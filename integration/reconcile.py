@@ -21,8 +21,9 @@ from sqlalchemy import or_, select
 
 from connectors import shopify_api, shopify_orders
 from connectors.base import ConnectorError
-from integration import cursors, extensions, shopify_tokens, woo_poll, woo_store
-from integration.models import Shop
+from integration import shopify_tokens, woo_poll, woo_store
+from integration.db.models import Shop
+from integration.runtime import cursors, extensions
 from notifications import planning
 from notifications.jobs import enqueue_messages
 

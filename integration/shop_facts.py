@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from connectors import shopify_api
 from connectors.events import ShopUpdated
-from integration import extensions, help_metafield, links, shopify_tokens, woo_store
-from integration.models import Shop
+from integration import help_metafield, shopify_tokens, woo_store
+from integration.db.models import Shop
+from integration.runtime import extensions, links
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from shopify_app import IdTokenDetails, TokenExchangeAccessToken
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integration import crypto
-from integration.db import Database, utcnow
-from integration.models import Shop
+from integration.db.database import Database, utcnow
+from integration.db.models import Shop
+from integration.runtime import crypto
 
 log = logging.getLogger(__name__)
 

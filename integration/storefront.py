@@ -24,8 +24,9 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from shopify_app import verify_app_proxy_req
 
-from integration import extensions, help_clicks, shopify_tokens
+from integration import help_clicks, shopify_tokens
 from integration.admin_settings import PAGE_TYPES
+from integration.runtime import extensions
 from integration.storefront_cache import Answer, cache
 
 log = logging.getLogger(__name__)

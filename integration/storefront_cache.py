@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
-from integration import extensions
+from integration.db.models import Shop
 from integration.help_content import help_block, normal_tag
-from integration.models import Shop
+from integration.runtime import extensions
 
 MAX_ENTRIES = 4096
 

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integration import extensions
-from integration.db import utcnow
-from integration.models import Shop
+from integration.db.database import utcnow
+from integration.db.models import Shop
+from integration.runtime import extensions
 
 log = logging.getLogger(__name__)
 

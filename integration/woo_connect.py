@@ -38,9 +38,10 @@ from sqlalchemy.orm import Session
 
 from connectors.base import MalformedPayload, load_object
 from connectors.events import CustomerDataRequested, CustomerRedactRequested, ShopRedactRequested
-from integration import admin_auth, extensions, ids, outbound, privacy, woo_admission, woo_store, woo_verify
-from integration.db import utcnow
-from integration.models import Shop, StoreConnection
+from integration import admin_auth, privacy, woo_admission, woo_store, woo_verify
+from integration.db.database import utcnow
+from integration.db.models import Shop, StoreConnection
+from integration.runtime import extensions, ids, outbound
 
 log = logging.getLogger(__name__)
 bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")

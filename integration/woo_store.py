@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from connectors import woocommerce, woocommerce_api
 from connectors.base import ConnectorError
 from connectors.events import Event
-from integration import crypto, cursors, extensions, links, outbound
-from integration.db import insert_ignore, utcnow
-from integration.models import Delivery, OrderState, Shop
+from integration.db.database import insert_ignore, utcnow
+from integration.db.models import Delivery, OrderState, Shop
+from integration.runtime import crypto, cursors, extensions, links, outbound
 from notifications import planning
 from notifications.jobs import enqueue_messages
 

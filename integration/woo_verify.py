@@ -28,9 +28,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import woocommerce_api
-from integration import crypto, extensions, outbound, woo_admission, woo_store
-from integration.db import utcnow
-from integration.models import Shop, StoreConnection
+from integration import woo_admission, woo_store
+from integration.db.database import utcnow
+from integration.db.models import Shop, StoreConnection
+from integration.runtime import crypto, extensions, outbound
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ from flask import current_app
 from rq import SimpleWorker
 from rq.exceptions import DuplicateJobError
 
-from integration import extensions, help_metafield, maintenance, reconcile, shop_facts
+from integration import help_metafield, maintenance, reconcile, shop_facts
+from integration.runtime import extensions
 
 log = logging.getLogger(__name__)
 MAINTENANCE = "aftercare-maintenance"

@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from integration.db import Database
-from integration.models import OutboxMessage
+from integration.db.database import Database
+from integration.db.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 

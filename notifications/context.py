@@ -4,8 +4,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from integration.links import web_link
-from integration.models import Message, Order, Shipment, Shop
+from integration.db.models import Message, Order, Shipment, Shop
+from integration.runtime.links import web_link
 
 HELP_KEYS = ("shipping", "returns", "contact", "track_order", "contact_email")
 PAYMENT_DAYS = "5-10"

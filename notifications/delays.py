@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from integration.models import Order, Shipment, Shop
+from integration.db.models import Order, Shipment, Shop
 from notifications.planning import Plan, claim
 from notifications.types import MessageType
 

@@ -15,10 +15,10 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from integration import backoff, durable, extensions
-from integration.db import utcnow
-from integration.durable import take_lease
-from integration.models import Attempt, Message, MessageStatus, Order, Shipment, Shop
+from integration.db.database import utcnow
+from integration.db.models import Attempt, Message, MessageStatus, Order, Shipment, Shop
+from integration.runtime import backoff, durable, extensions
+from integration.runtime.durable import take_lease
 from notifications import channels, context, policy, quotas, rendering, templates_store
 from notifications.types import MessageType
 

@@ -26,8 +26,8 @@ from connectors.events import (
     ShipmentUpdated,
     jsonable,
 )
-from integration.db import insert_ignore, utcnow
-from integration.models import Delivery, Message, MessageStatus, Order, Shipment, Shop
+from integration.db.database import insert_ignore, utcnow
+from integration.db.models import Delivery, Message, MessageStatus, Order, Shipment, Shop
 from notifications.types import (
     CARRIER_MESSAGES,
     CARRIER_RANK,

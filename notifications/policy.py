@@ -14,7 +14,7 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integration.models import Message, MessageStatus, Order, Shipment, Shop
+from integration.db.models import Message, MessageStatus, Order, Shipment, Shop
 from notifications import quotas
 from notifications.types import CARRIER_MESSAGES, Channel, MessageType
 

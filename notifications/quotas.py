@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from integration.models import Message, MessageStatus, Shop
+from integration.db.models import Message, MessageStatus, Shop
 
 #: (the shop's age below this many days, its daily quota); the last row holds for every older shop.
 QUOTA_BY_AGE: tuple[tuple[int, int], ...] = ((1, 50), (7, 200), (30, 1000), (365_000, 5000))

@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from integration.db import utcnow
-from integration.models import Message, Order, Shipment, Shop
+from integration.db.database import utcnow
+from integration.db.models import Message, Order, Shipment, Shop
 from notifications import context
 from notifications.types import MessageType
 

@@ -16,7 +16,7 @@ from liquid import Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integration.models import TemplateVersion
+from integration.db.models import TemplateVersion
 from notifications import rendering
 
 CHANNEL_PARTS: dict[str, tuple[str, ...]] = {"email": ("subject", "html", "text"), "sms": ("sms",)}

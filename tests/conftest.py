@@ -98,7 +98,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     except (RedisError, OSError):
         if os.environ.get("AFTERCARE_REQUIRE_SERVICES") == "1":
             pytest.fail(f"required service missing in CI: no Redis at {REDIS_TEST_URL}")
-    from integration.embedded_redis import ensure_running
+    from integration.runtime.embedded_redis import ensure_running
 
     return ensure_running(str(tmp_path_factory.mktemp("redis")))
 
@@ -192,8 +192,8 @@ def add_shop(app: Any, **settings: Any) -> int:
                                                 "--access-token", "shpat_test", "--name", "Acme Outfitters"])
     assert result.exit_code == 0, result.output
     shop_id = int(result.stdout.strip())
-    from integration.db import utcnow
-    from integration.models import Shop
+    from integration.db.database import utcnow
+    from integration.db.models import Shop
 
     with app.extensions["aftercare.db"].session() as session:
         shop = session.get(Shop, shop_id)
@@ -228,7 +228,7 @@ def everything_stored_for_tests(app: Any) -> str:
     """Every value of every row of every table, as text (for scans after erasure or encryption)."""
     from sqlalchemy import select
 
-    from integration.db import Base
+    from integration.db.database import Base
 
     values = []
     with app.extensions["aftercare.db"].session() as session:

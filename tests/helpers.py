@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integration.models import Delivery, Message, OutboxMessage
+from integration.db.models import Delivery, Message, OutboxMessage
 from tests.conftest import encode, shopify_headers
 
 
@@ -16,7 +16,7 @@ def deliver(client: Any, topic: str, payload: Any, event_id: str | None = None, 
 
 def drain(app: Any) -> None:
     """Run every queued job with the app's own worker class, in burst mode."""
-    from integration import extensions
+    from integration.runtime import extensions
     from integration.workers import AftercareWorker
 
     with app.app_context():

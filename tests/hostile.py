@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integration.models import Delivery
+from integration.db.models import Delivery
 
 WOO_SECRET = "woo-webhook-secret-5b0e7d29c4a1"
 #: nothing listens on port 9 of loopback: a REST read the pipeline tries fails at once.
@@ -26,7 +26,7 @@ def add_woo_store(app: Any) -> int:
         "cs_hostile", "--webhook-secret", WOO_SECRET, "--name", "Hostile Test Store"])
     assert result.exit_code == 0, result.output
     shop_id = int(result.stdout.split()[0])
-    from integration.models import Shop
+    from integration.db.models import Shop
 
     with app.extensions["aftercare.db"].session() as session:
         shop = session.get(Shop, shop_id)
@@ -49,7 +49,7 @@ def woo_headers(body: bytes, topic: str = "order.updated", signature: str | None
 def run_until_final(app: Any, rounds: int = 12) -> list[Delivery]:
     """Run every pending delivery again as soon as it is due, as RQ's retries and the sweeper would, until
     none is pending or `rounds` passes went by; the deliveries as stored then."""
-    from integration.db import utcnow
+    from integration.db.database import utcnow
     from webhooks.jobs import DeliveryAttemptError, process_delivery
 
     database = app.extensions["aftercare.db"]

@@ -10,8 +10,8 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from integration import admin_activity
-from integration.db import utcnow
-from integration.models import Message, Shop
+from integration.db.database import utcnow
+from integration.db.models import Message, Shop
 from tests.conftest import SECRET, SHOP_DOMAIN, fulfillment, paid_order
 from tests.fake_shopify import session_token
 from tests.helpers import deliver, drain, messages, outbox

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integration.models import OutboxMessage, Shop, TemplateVersion
+from integration.db.models import OutboxMessage, Shop, TemplateVersion
 from tests.conftest import SHOP_DOMAIN, paid_order
 from tests.helpers import deliver, drain, outbox
 

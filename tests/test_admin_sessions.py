@@ -42,7 +42,7 @@ def test_session_of_an_uninstalled_shop_no_longer_opens_the_admin(app: Any, shop
 
 def test_old_session_stays_ended_after_a_reinstall(app: Any, shop_id: int) -> None:
     client = _entered(app)
-    from integration.models import Shop
+    from integration.db.models import Shop
     from integration import privacy
 
     with app.extensions["aftercare.db"].session() as session:
@@ -60,7 +60,7 @@ def test_admin_link_opens_one_session_only(app: Any, shop_id: int) -> None:
 
 
 def test_admin_link_of_an_inactive_shop_opens_nothing(app: Any, shop_id: int) -> None:
-    from integration.models import Shop
+    from integration.db.models import Shop
 
     link = _link(app)
     with app.extensions["aftercare.db"].session() as session:

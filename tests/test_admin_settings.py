@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from integration.admin_settings import SETTINGS, default_page_links, effective_page_links
-from integration.models import Shop
+from integration.db.models import Shop
 from tests.conftest import SECRET, SHOP_DOMAIN
 from tests.fake_shopify import session_token
 

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from redis import Redis
 
-from integration.models import Message, Shop
+from integration.db.models import Message, Shop
 from tests.conftest import SECRET, SHOP_DOMAIN
 from tests.fake_shopify import FakeShopify, session_token
 

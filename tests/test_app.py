@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from integration import config, crypto, workers
-from integration.models import Shop
+from integration import workers
+from integration.db.models import Shop
+from integration.runtime import config, crypto
 
 
 def test_production_refuses_to_start_without_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,7 +76,7 @@ def test_a_second_scheduler_enqueues_nothing_new(app: Any) -> None:
 
 
 def test_feedback_link_records_the_answer(app: Any, shop_id: int) -> None:
-    from integration.models import Message
+    from integration.db.models import Message
     from notifications.jobs import feedback_links
 
     with app.extensions["aftercare.db"].session() as session:

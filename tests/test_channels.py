@@ -132,7 +132,7 @@ def test_twilio_unreachable_is_transient_and_silence_after_sending_is_ambiguous(
 
 
 def test_senders_are_chosen_by_backend(tmp_path: Any) -> None:
-    from integration.db import Database
+    from integration.db.database import Database
 
     database = Database(f"sqlite:///{tmp_path / 'x.db'}")
     config = {"EMAIL_BACKEND": "smtp", "SMS_BACKEND": "twilio", "SMTP_URL": "smtp://127.0.0.1:2525",

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from integration import maintenance
-from integration.models import Shipment
+from integration.db.models import Shipment
 from tests.conftest import carrier_event, fulfillment, now_iso, paid_order
 from tests.helpers import deliver, drain, messages, outbox
 

@@ -13,8 +13,8 @@ import pytest
 from redis import Redis
 
 from integration import maintenance
-from integration.db import utcnow
-from integration.models import Delivery
+from integration.db.database import utcnow
+from integration.db.models import Delivery
 from tests.conftest import SHOP_DOMAIN, encode, fixture_payload, paid_order
 from tests.helpers import deliver, deliveries, drain, messages
 from tests.hostile import add_woo_store, run_until_final, woo_headers

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integration.models import EditorSend, OutboxMessage, Shop
+from integration.db.models import EditorSend, OutboxMessage, Shop
 from tests.test_admin_messages import EDITOR, GOOD, Admin
 
 SMS_EDITOR = "/admin/messages/order_confirmation/sms"

@@ -11,10 +11,11 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from connectors import shopify_metafields
 from connectors.shopify_api import ShopifyApiError
-from integration import extensions, help_metafield, workers
+from integration import help_metafield, workers
 from integration.admin_settings import store_settings
+from integration.db.models import Shop
 from integration.help_content import metafield_value
-from integration.models import Shop
+from integration.runtime import extensions
 from tests.conftest import fixture_payload
 from tests.fake_shopify import APP_ID, FakeShopify
 from tests.helpers import deliver, drain

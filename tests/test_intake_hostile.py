@@ -129,8 +129,8 @@ def test_storefront_shop_id_past_64_bits_is_404(app: Any, shop_id: int, shop_pat
 
 
 def _give_link_secret(app: Any, shop_id: int, secret: str) -> None:
-    from integration import crypto
-    from integration.models import Shop
+    from integration.runtime import crypto
+    from integration.db.models import Shop
 
     with app.extensions["aftercare.db"].session() as session:
         session.get(Shop, shop_id).link_secret_encrypted = crypto.encrypt(app.config["ENCRYPTION_KEYS"], secret)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from integration import shop_facts
-from integration.links import web_link, web_links
-from integration.models import Shop
+from integration.db.models import Shop
+from integration.runtime.links import web_link, web_links
 from tests.conftest import paid_order
 from tests.helpers import deliver, drain, outbox
 from tests.test_shop_facts import FACTS, shopify  # noqa: F401 - the fixture

@@ -8,12 +8,12 @@ from typing import Any
 from redis import Redis
 
 from integration import maintenance
-from integration.db import utcnow
-from integration.models import Delivery, Message, Shop
+from integration.db.database import utcnow
+from integration.db.models import Delivery, Message, Shop
 from notifications.sms import count_segments
-from webhooks.jobs import process_delivery
 from tests.conftest import carrier_event, fixture_payload, fulfillment, now_iso, paid_order
 from tests.helpers import deliver, deliveries, drain, messages, outbox, outcomes
+from webhooks.jobs import process_delivery
 
 PHONE = "+1 415 555 2671"
 
@@ -103,7 +103,7 @@ def test_older_fulfillment_state_does_not_regress_the_shipment(app: Any, shop_id
     deliver(client, "fulfillments/update", fulfillment())
     deliver(client, "fulfillments/update", fulfillment(status="pending", updated_at=now_iso(-dt.timedelta(days=1))))
     drain(app)
-    from integration.models import Shipment
+    from integration.db.models import Shipment
 
     with app.extensions["aftercare.db"].session() as session:
         assert session.query(Shipment).one().status == "success"

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integration.models import DataExport, Shop
+from integration.db.models import DataExport, Shop
 from tests.conftest import everything_stored_for_tests, fixture_payload, fulfillment, now_iso, paid_order
 from tests.helpers import deliver, deliveries, drain, messages, outbox
 

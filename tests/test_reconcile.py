@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 
-from connectors import shopify as shopify_connector
-from connectors import shopify_orders
+from connectors import shopify as shopify_connector, shopify_orders
 from connectors.events import describe
 from integration import maintenance, reconcile
-from integration.models import Shop
+from integration.db.models import Shop
 from tests.conftest import FIXTURES, carrier_event, fixture_payload, fulfillment, now_iso, paid_order
 from tests.fake_shopify import FakeShopify, order_node
 from tests.helpers import deliver, deliveries, drain, messages, outcomes

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from integration.db import utcnow
-from integration.models import Shop
+from integration.db.database import utcnow
+from integration.db.models import Shop
 from notifications import quotas
 from tests.conftest import SHOP_DOMAIN, paid_order
 from tests.helpers import deliver, drain, messages, outbox

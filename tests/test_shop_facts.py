@@ -8,7 +8,7 @@ import pytest
 
 from connectors import shopify_api
 from integration import shop_facts
-from integration.models import Shop
+from integration.db.models import Shop
 from tests.conftest import SECRET, SHOP_DOMAIN, fixture_payload
 from tests.fake_shopify import FakeShopify
 from tests.helpers import deliver, drain

@@ -40,7 +40,7 @@ import graphql
 import pytest
 from liquid import Environment
 
-from integration import config as app_config
+from integration.runtime import config as app_config
 from tests.conftest import require_service
 from tests.test_theme_extension import SCHEMA
 

@@ -10,9 +10,10 @@ import jwt
 import pytest
 from shopify_app import IdTokenDetails
 
-from integration import crypto, shopify_tokens
-from integration.db import utcnow
-from integration.models import Shop
+from integration import shopify_tokens
+from integration.db.database import utcnow
+from integration.db.models import Shop
+from integration.runtime import crypto
 from tests.conftest import SECRET, SHOP_DOMAIN, everything_stored_for_tests
 from tests.fake_shopify import FakeShopify, session_token
 

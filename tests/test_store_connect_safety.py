@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from integration.models import Shop, StoreConnection
+from integration.db.models import Shop, StoreConnection
 from tests.conftest import app_overrides
 from tests.fake_woocommerce import FakeWooCommerce, wc_signature, wp_json_encode
 from tests.helpers import drain
@@ -224,7 +224,7 @@ def test_ssrf_targets_refused_by_address_rule(app: Any, store: FakeWooCommerce) 
                                                                "site_proof": "p" * 43})
             assert answer.status_code == 400, target
             assert answer.get_json()["error"] == "store_url: the store's address is not public", target
-        from integration import outbound
+        from integration.runtime import outbound
 
         with app.app_context():
             for target in checked:  # and the outbound client, which every call to a store goes through
@@ -277,7 +277,8 @@ def test_check_keys_does_not_echo_the_target_body(app: Any, store: FakeWooCommer
     started = begin(client, store)
     assert _callback(client, store, started["connect_id"]).status_code == 200
     with app.app_context():
-        from integration import extensions, woo_verify
+        from integration import woo_verify
+        from integration.runtime import extensions
 
         (connection,) = [c for c in _connections(app) if c.connect_id == started["connect_id"]]
         extensions.queue("aftercare-maintenance").enqueue(woo_verify.verify, connection.id)  # its last try
@@ -332,9 +333,9 @@ def test_store_policy_link_javascript_not_stored(app: Any, store: FakeWooCommerc
 
 def test_production_refuses_allow_private_stores(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
                                                  ) -> None:
-    from integration import outbound
+    from integration.runtime import outbound
     from integration.app import create_app
-    from integration.config import ConfigError
+    from integration.runtime.config import ConfigError
 
     monkeypatch.setenv("AFTERCARE_INSTANCE", str(tmp_path / "instance"))
     from cryptography.fernet import Fernet
@@ -432,7 +433,7 @@ def test_bad_keys_found_by_the_job_end_the_connection(app: Any, store: FakeWooCo
     assert _shops(app) == [] and _connections(app) == []
     assert store.requested("/wp-json/aftercare/v1/connect-proof") == 0  # nothing more asked of the store
     with app.app_context():
-        from integration import extensions
+        from integration.runtime import extensions
 
         assert extensions.redis().get(f"aftercare:woo-keys:{connection.id}") is None  # the keys are gone
     assert _callback(client, store, started["connect_id"]).status_code == 404  # the connection is over
@@ -504,7 +505,7 @@ def test_https_store_is_reached_at_the_vetted_address_under_its_own_name(tmp_pat
     import threading
     from http.server import BaseHTTPRequestHandler
 
-    from integration import outbound
+    from integration.runtime import outbound
     from tests.json_server import QuietServer
 
     seen: list[tuple[str | None, str | None]] = []
@@ -569,7 +570,7 @@ def test_connection_endpoints_answer_hostile_bodies_below_500(app: Any) -> None:
 def test_a_malformed_private_stores_switch_stops_the_start(tmp_path: Path, redis_url: str,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from integration.app import create_app
-    from integration.config import ConfigError
+    from integration.runtime.config import ConfigError
 
     monkeypatch.setenv("AFTERCARE_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("ALLOW_PRIVATE_STORES", "localhost:8080")

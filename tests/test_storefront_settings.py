@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from integration.db import utcnow
-from integration.models import HelpClick, Shop
+from integration.db.database import utcnow
+from integration.db.models import HelpClick, Shop
 from tests.test_admin_settings import VALID, admin_client, post_settings
 
 FACTS = {"delivery_days_min": 3, "delivery_days_max": 5, "shipping_cost": "$4.90", "free_shipping_over": "$50",

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from liquid import Environment
 
-from integration.models import Message, TemplateVersion
+from integration.db.models import Message, TemplateVersion
 from notifications import rendering, templates_store
 from notifications.template_limits import RENDER_SECONDS
 from tests.conftest import paid_order

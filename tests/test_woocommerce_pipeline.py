@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from integration import woo_poll
-from integration.models import Shop
+from integration.db.models import Shop
 from tests.fake_woocommerce import FakeWooCommerce
 from tests.helpers import drain, messages, outbox, outcomes
 from tests.woo_helpers import connect, fresh_order, gmt, later, signed_post, start_store, woo_fixture

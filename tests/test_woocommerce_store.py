@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from integration.models import Shop
+from integration.db.models import Shop
 from tests.conftest import everything_stored_for_tests
-from tests.helpers import drain
 from tests.fake_woocommerce import FakeWooCommerce, wc_signature, wp_json_encode
+from tests.helpers import drain
 from tests.woo_helpers import (
     APP_URL,
     admin_link,

@@ -119,7 +119,7 @@ def connect(app: Any, store: FakeWooCommerce) -> dict[str, Any]:
 def _no_quiet_hours(app: Any, shop_id: int) -> None:
     """The store's own default quiet hours (21:00-08:00 Paris) would hold SMS at some times of day; the
     tests about quiet hours set them explicitly."""
-    from integration.models import Shop
+    from integration.db.models import Shop
 
     with app.extensions["aftercare.db"].session() as session:
         shop = session.get(Shop, shop_id)

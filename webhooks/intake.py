@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from connectors import shopify, woocommerce
 from connectors.base import DeliveryKey, MalformedPayload, clean_header, load_object
-from integration import extensions, woo_store
-from integration.db import insert_ignore, utcnow
-from integration.models import Delivery, DeliveryStatus, Shop
+from integration import woo_store
+from integration.db.database import insert_ignore, utcnow
+from integration.db.models import Delivery, DeliveryStatus, Shop
+from integration.runtime import extensions
 from webhooks import jobs
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from connectors import shopify, woocommerce
 from connectors.base import ConnectorError, MalformedPayload, load_object
 from connectors.events import Event
-from integration import backoff, durable, extensions, privacy, reconcile, shop_facts, woo_store
-from integration.db import utcnow
-from integration.durable import take_lease
-from integration.models import Delivery, DeliveryStatus, Shop
+from integration import privacy, reconcile, shop_facts, woo_store
+from integration.db.database import utcnow
+from integration.db.models import Delivery, DeliveryStatus, Shop
+from integration.runtime import backoff, durable, extensions
+from integration.runtime.durable import take_lease
 from notifications import planning
 from notifications.jobs import enqueue_messages
 

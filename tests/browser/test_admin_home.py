@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integration.models import DataExport
+from integration.db.models import DataExport
 from tests.browser.conftest import PHONE, enter_admin, screenshot
 from tests.conftest import SECRET, SHOP_DOMAIN, fixture_payload
 from tests.fake_shopify import session_token

@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from integration.models import Shop
+from integration.db.models import Shop
 from tests.browser.conftest import enter_admin, screenshot
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from integration.models import HelpClick, Shop
+from integration.db.models import HelpClick, Shop
 from tests.browser.conftest import PHONE, screenshot
 from tests.browser.storefront_site import PAGES, StorefrontSite, dawn_page, woo_page
 from tests.conftest import add_shop

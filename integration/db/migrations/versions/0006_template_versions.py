@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import integration.db
+import integration.db.database
 
 revision = '0006'
 down_revision = '0005'
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column('parts', sa.JSON(), nullable=False),
         sa.Column('author', sa.String(length=255), nullable=False),
         sa.Column('note', sa.String(length=255), nullable=False),
-        sa.Column('created_at', integration.db.UTCDateTime(), nullable=False),
+        sa.Column('created_at', integration.db.database.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
     )

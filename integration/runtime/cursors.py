@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from integration import extensions
-from integration.db import utcnow
-from integration.models import Shop
+from integration.db.database import utcnow
+from integration.db.models import Shop
+from integration.runtime import extensions
 
 
 def advance(shop_id: int, newest: dt.datetime | None) -> None:

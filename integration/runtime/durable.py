@@ -19,8 +19,8 @@ from rq.job import Job, JobStatus
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from integration import backoff, extensions
-from integration.db import utcnow
+from integration.db.database import utcnow
+from integration.runtime import backoff, extensions
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import integration.db
+import integration.db.database
 
 
 revision = '0002'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('request_id', sa.String(length=100), nullable=True),
     sa.Column('customer_id', sa.String(length=64), nullable=True),
     sa.Column('content', sa.JSON(), nullable=False),
-    sa.Column('created_at', integration.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', integration.db.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from integration import models  # noqa: F401 - registers the tables
-from integration.db import Base, make_engine
+from integration.db import models  # noqa: F401 - registers the tables
+from integration.db.database import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

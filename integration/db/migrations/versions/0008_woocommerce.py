@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import integration.db
+import integration.db.database
 
 BIG = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column('shop_id', BIG, sa.ForeignKey('shops.id', ondelete='CASCADE'), nullable=False),
         sa.Column('order_key', sa.String(64), nullable=False),
         sa.Column('state', sa.JSON(), nullable=False),
-        sa.Column('updated_at', integration.db.UTCDateTime(), nullable=False),
+        sa.Column('updated_at', integration.db.database.UTCDateTime(), nullable=False),
         sa.UniqueConstraint('shop_id', 'order_key', name='uq_order_states_shop_order'),
     )
     op.create_table(
@@ -40,9 +40,9 @@ def upgrade() -> None:
         sa.Column('claim_secret_hash', sa.String(64), nullable=False),
         sa.Column('store_url', sa.String(500), nullable=False),
         sa.Column('shop_id', BIG, sa.ForeignKey('shops.id', ondelete='CASCADE'), nullable=True),
-        sa.Column('created_at', integration.db.UTCDateTime(), nullable=False),
-        sa.Column('authorized_at', integration.db.UTCDateTime(), nullable=True),
-        sa.Column('claimed_at', integration.db.UTCDateTime(), nullable=True),
+        sa.Column('created_at', integration.db.database.UTCDateTime(), nullable=False),
+        sa.Column('authorized_at', integration.db.database.UTCDateTime(), nullable=True),
+        sa.Column('claimed_at', integration.db.database.UTCDateTime(), nullable=True),
     )
 
 

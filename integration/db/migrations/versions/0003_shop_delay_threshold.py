@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import integration.db
+import integration.db.database
 
 
 revision = '0003'

@@ -31,7 +31,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
 
-from integration import config, extensions
+from integration.runtime import extensions
+from integration.runtime.config import parse_endpoints
 
 MIB = 1024 * 1024
 #: (host, port) -> the addresses the name resolves to, as text.
@@ -143,23 +144,6 @@ def _is_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def parse_endpoints(value: Any) -> tuple[bool, frozenset[tuple[str, int]]]:
-    """`ALLOW_PRIVATE_STORES`: off, on for everything, or exactly these `ip:port` endpoints."""
-    if not config.switch_on(value):
-        return False, frozenset()
-    if value is True or str(value).strip().lower() in ("1", "true", "yes", "on", "all"):
-        return True, frozenset()
-    return False, frozenset(_endpoint(entry) for entry in str(value).split(",") if entry.strip())
-
-
-def _endpoint(entry: str) -> tuple[str, int]:
-    host, _, port = entry.strip().rpartition(":")
-    try:
-        return ipaddress.ip_address(host.strip("[]")).compressed, int(port)
-    except ValueError:
-        raise config.ConfigError(f"ALLOW_PRIVATE_STORES: {entry.strip()!r} is not 1 or an ip:port") from None
 
 
 def policy_from(settings: Mapping[str, Any]) -> Policy:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import integration.db
+import integration.db.database
 
 BIG = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
@@ -21,14 +21,14 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('shops', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('approved_at', integration.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('approved_at', integration.db.database.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('sending_stopped', sa.String(200), nullable=True))
         batch_op.add_column(sa.Column('daily_send_cap', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('session_epoch', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('verified_recipients', sa.JSON(), nullable=True))
     with op.batch_alter_table('store_connections', schema=None) as batch_op:
         batch_op.add_column(sa.Column('site_proof_hash', sa.String(64), nullable=True))
-        batch_op.add_column(sa.Column('verified_at', integration.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('verified_at', integration.db.database.UTCDateTime(), nullable=True))
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('error_class', sa.String(100), nullable=True))
     op.create_table(
@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column('recipient', sa.String(255), nullable=True),
         sa.Column('outcome', sa.String(20), nullable=False),
         sa.Column('detail', sa.String(500), nullable=True),
-        sa.Column('created_at', integration.db.UTCDateTime(), nullable=False),
+        sa.Column('created_at', integration.db.database.UTCDateTime(), nullable=False),
     )
     op.create_index('ix_test_sends_shop_created', 'test_sends', ['shop_id', 'created_at'])
 

@@ -8,8 +8,8 @@ from flask import Flask, current_app
 from redis import Redis
 from rq import Queue
 
-from integration import embedded_redis
-from integration.db import Database
+from integration.db.database import Database
+from integration.runtime import embedded_redis
 
 log = logging.getLogger(__name__)
 

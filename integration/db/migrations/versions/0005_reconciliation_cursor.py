@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import integration.db
+import integration.db.database
 
 revision = '0005'
 down_revision = '0004'
@@ -18,8 +18,8 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('shops', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reconciled_until', integration.db.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('reconciled_at', integration.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('reconciled_until', integration.db.database.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('reconciled_at', integration.db.database.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('reconcile_error', sa.String(length=500), nullable=True))
 
 

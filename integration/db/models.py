@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from integration.db import Base, BigId, UTCDateTime, utcnow
+from integration.db.database import Base, BigId, UTCDateTime, utcnow
 
 
 class DeliveryStatus(str, enum.Enum):

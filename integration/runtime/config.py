@@ -1,6 +1,7 @@
 """Configuration from the environment, with defaults that make a one-machine install work."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -96,6 +97,23 @@ def switch_on(value: Any) -> bool:
     return value not in (None, False) and str(value).strip().lower() not in SWITCH_OFF
 
 
+def parse_endpoints(value: Any) -> tuple[bool, frozenset[tuple[str, int]]]:
+    """`ALLOW_PRIVATE_STORES`: off, on for everything, or exactly these `ip:port` endpoints."""
+    if not switch_on(value):
+        return False, frozenset()
+    if value is True or str(value).strip().lower() in ("1", "true", "yes", "on", "all"):
+        return True, frozenset()
+    return False, frozenset(_endpoint(entry) for entry in str(value).split(",") if entry.strip())
+
+
+def _endpoint(entry: str) -> tuple[str, int]:
+    host, _, port = entry.strip().rpartition(":")
+    try:
+        return ipaddress.ip_address(host.strip("[]")).compressed, int(port)
+    except ValueError:
+        raise ConfigError(f"ALLOW_PRIVATE_STORES: {entry.strip()!r} is not 1 or an ip:port") from None
+
+
 def fill_development_secrets(config: dict[str, Any], instance: Path) -> None:
     """Development keeps generated secrets under instance/; production must be given real ones."""
     if config["APP_ENV"] == "production":
@@ -107,9 +125,7 @@ def fill_development_secrets(config: dict[str, Any], instance: Path) -> None:
             raise ConfigError("APP_ENV=production needs " + ", ".join(missing))
         return
     if switch_on(config.get("ALLOW_PRIVATE_STORES")):
-        from integration.outbound import parse_endpoints  # its own parser: "1", or "ip:port" entries
-
-        parse_endpoints(config["ALLOW_PRIVATE_STORES"])
+        parse_endpoints(config["ALLOW_PRIVATE_STORES"])  # refuses what is neither "1" nor "ip:port" entries
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(instance, "secret_key", lambda: secrets.token_urlsafe(48))
     if not config["SHOPIFY_API_SECRET"]:  # the demo signs its deliveries with it (integration/demo.py)
