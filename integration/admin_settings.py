@@ -7,21 +7,21 @@ input answers 400 `{"errors": {"field.path": [messages]}}` and stores nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
-from integration import admin_auth, help_clicks, help_metafield
+from integration import admin_auth, help_metafield, storefront
 from integration.db.models import Shop
-from integration.help_notes import FACT_NAMES, MAX_NOTES, default_notes, effective_notes
+from integration.help import clicks as help_clicks
+from integration.help.notes import FACT_NAMES, MAX_NOTES, default_notes, effective_notes
+from integration.help.pages import PAGE_TYPES, default_page_links, effective_page_links
 from integration.runtime import extensions
 from integration.settings_schema import (
     MAX_LANGUAGES,
     MAX_LINKS,
-    PAGE_TYPES,
     SettingsSchema,
     error_paths,
     translation_list,
@@ -30,36 +30,9 @@ from integration.settings_schema import (
 log = logging.getLogger(__name__)
 bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
 
-#: default links per page type: (label, key of `Shop.help_links`).
-#: labels say what the shopper wants to do, not the policy's name.
-DEFAULT_LINKS = {
-    "product": (("When will it arrive?", "shipping"), ("Returns", "returns"), ("Contact us", "contact")),
-    "cart": (("Shipping costs", "shipping"), ("Returns", "returns"), ("Contact us", "contact")),
-    "thank_you": (("Track my order", "track_order"), ("Start a return", "returns"), ("Contact us", "contact")),
-}
 #: the Shop columns this page edits (besides page_links).
 SETTINGS = ("sender_name", "reply_to", "email_enabled", "sms_enabled", "sms_sender", "quiet_hours_start",
             "quiet_hours_end", "max_event_age_days", "locale")
-
-
-# --- page links -----------------------------------------------------------------------------------
-
-def is_web_url(url: Any) -> bool:
-    return isinstance(url, str) and url.lower().startswith(("https://", "http://"))
-
-
-def default_page_links(help_links: Mapping[str, Any] | None) -> dict[str, list[dict[str, str]]]:
-    """The links each page type shows until the merchant saves its own: the store's policy links."""
-    links = help_links or {}
-    return {kind: [{"label": label, "url": links[key]} for label, key in pairs if is_web_url(links.get(key))]
-            for kind, pairs in DEFAULT_LINKS.items()}
-
-
-def effective_page_links(page_links: Mapping[str, Any] | None,
-                         help_links: Mapping[str, Any] | None) -> dict[str, list[dict[str, str]]]:
-    """Saved links per page type; the defaults where none were saved (an empty saved list stays empty)."""
-    saved, defaults = page_links or {}, default_page_links(help_links)
-    return {kind: list(saved[kind]) if saved.get(kind) is not None else defaults[kind] for kind in PAGE_TYPES}
 
 
 # --- storage --------------------------------------------------------------------------------------
@@ -102,9 +75,7 @@ def store_settings(shop_id: int, values: dict[str, Any]) -> dict[str, Any]:
         shop = db.get(Shop, shop_id)
         for name, value in values.items():
             setattr(shop, name, value)
-    from integration import storefront  # the storefront reads these settings through its cache
-
-    storefront.forget(shop_id)
+    storefront.forget(shop_id)  # the storefront reads these settings through its cache
     log.info("shop %s: settings saved", shop_id)
     help_metafield.enqueue_sync(shop_id)
     return load_settings(shop_id)

@@ -32,6 +32,7 @@ from connectors.base import ConnectorError
 from integration import shopify_tokens
 from integration.db.database import utcnow
 from integration.db.models import Shop
+from integration.help.content import metafield_value
 from integration.runtime import backoff, extensions
 
 log = logging.getLogger(__name__)
@@ -84,13 +85,6 @@ def forget(shop_id: int) -> None:
 
 
 # --- the job -------------------------------------------------------------------------------------
-
-def _value(shop: Shop) -> dict[str, Any]:
-    # Imported here: help_content imports admin_settings, whose save hook imports this module.
-    from integration.help_content import metafield_value
-
-    return metafield_value(shop)
-
 
 def _graphql(shop_id: int, domain: str, query: str, variables: dict[str, Any] | None,
              http_client: Any) -> dict[str, Any]:
@@ -173,7 +167,7 @@ def sync_help_metafield(shop_id: int, http_client: Any = None) -> str:
         syncer = SYNCERS.get(shop.platform)
         if syncer is None:
             return f"nothing to do for {shop.platform}"
-        domain, value = shop.domain, shopify_metafields.encode(_value(shop))
+        domain, value = shop.domain, shopify_metafields.encode(metafield_value(shop))
     return syncer(shop_id, domain, value, http_client)
 
 

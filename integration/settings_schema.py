@@ -10,10 +10,9 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from integration.help_notes import MAX_NOTE_LENGTH, MAX_NOTES
+from integration.help.notes import MAX_NOTES, MAX_NOTE_LENGTH
+from integration.help.pages import PAGE_TYPES
 
-#: storefront page types that show help links, with the names the page uses for them.
-PAGE_TYPES = {"product": "Product page", "cart": "Cart", "thank_you": "Thank-you page"}
 MAX_LINKS = 5
 MAX_LANGUAGES = 10
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")

@@ -3,7 +3,7 @@
 - `GET /storefront/manifest.json` -> `{"script": "<APP_URL>/storefront/aftercare.<hash>.js"}` (short cache);
   the hashed script is cached for a year (immutable); `GET /storefront/aftercare.js` is the same bytes with a
   short cache, for whoever cannot read the manifest.
-- `GET /storefront/shops/<id>/help-links?page=<type>&locale=<tag>` -> the help block (integration.help_content)
+- `GET /storefront/shops/<id>/help-links?page=<type>&locale=<tag>` -> the help block (integration.help.content)
   with an ETag, a short public cache and CORS only for the shop's own origins.
 - `POST /storefront/shops/<id>/clicks` with `{"page": .., "link": ..}` as text/plain (navigator.sendBeacon) -> 204.
 - `/storefront/proxy/help-links` and `/storefront/proxy/clicks`: the same through Shopify's app proxy
@@ -24,8 +24,9 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from shopify_app import verify_app_proxy_req
 
-from integration import help_clicks, shopify_tokens
-from integration.admin_settings import PAGE_TYPES
+from integration import shopify_tokens
+from integration.help import clicks as help_clicks
+from integration.help.pages import PAGE_TYPES
 from integration.runtime import extensions
 from integration.storefront_cache import Answer, cache
 

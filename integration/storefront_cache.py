@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from integration.db.models import Shop
-from integration.help_content import help_block, normal_tag
+from integration.help.content import help_block, normal_tag
 from integration.runtime import extensions
 
 MAX_ENTRIES = 4096

@@ -14,7 +14,7 @@ from connectors.shopify_api import ShopifyApiError
 from integration import help_metafield, workers
 from integration.admin_settings import store_settings
 from integration.db.models import Shop
-from integration.help_content import metafield_value
+from integration.help.content import metafield_value
 from integration.runtime import extensions
 from tests.conftest import fixture_payload
 from tests.fake_shopify import APP_ID, FakeShopify

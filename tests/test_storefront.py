@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from integration.db.models import HelpClick, Shop
-from integration.help_content import help_block, metafield_value, normal_tag
-from integration.help_notes import default_notes
+from integration.help.content import help_block, metafield_value, normal_tag
+from integration.help.notes import default_notes
 from integration.storefront import SCRIPT
 from tests.conftest import OLD_SECRET, SECRET, SHOP_DOMAIN, add_shop, proxy_params, proxy_signature
 

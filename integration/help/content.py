@@ -20,9 +20,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from integration.admin_settings import PAGE_TYPES, effective_page_links
 from integration.db.models import Shop
-from integration.help_notes import effective_notes
+from integration.help.notes import effective_notes
+from integration.help.pages import PAGE_TYPES, effective_page_links
 
 VERSION = 1
 #: the heading each page type shows above its links (the shop's default language).
