@@ -19,10 +19,11 @@ from shopify_app import app_home_patch_id_token, verify_app_home_req
 from sqlalchemy import func, select
 
 from connectors.shopify import PRIVACY_TOPICS
-from integration import admin_auth, demo, help_metafield, shop_facts, shopify_tokens
+from integration import admin_auth, demo
 from integration.db.database import utcnow
 from integration.db.models import DataExport, Delivery, Message, Shop
 from integration.runtime import extensions
+from integration.shopify import facts as shop_facts, help_metafield, tokens as shopify_tokens
 from notifications import quotas
 
 bp = Blueprint("admin", __name__)

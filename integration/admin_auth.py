@@ -16,9 +16,9 @@ from flask import Response, abort, current_app, request, session
 from shopify_app import verify_app_home_req
 from sqlalchemy import select
 
-from integration import shopify_tokens
 from integration.db.models import Shop
 from integration.runtime import extensions
+from integration.shopify import tokens as shopify_tokens
 
 PATCH_PATH = "/auth/patch-id-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
-from integration import admin_auth, help_metafield, storefront
+from integration import admin_auth, storefront
 from integration.db.models import Shop
 from integration.help import clicks as help_clicks
 from integration.help.notes import FACT_NAMES, MAX_NOTES, default_notes, effective_notes
@@ -26,6 +26,7 @@ from integration.settings_schema import (
     error_paths,
     translation_list,
 )
+from integration.shopify import help_metafield
 
 log = logging.getLogger(__name__)
 bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")

@@ -85,7 +85,7 @@ def shop_add_shopify(domain: str, access_token: str, name: str | None) -> None:
 def shop_add_woocommerce(url: str, consumer_key: str, consumer_secret: str, webhook_secret: str | None,
                          name: str | None) -> None:
     """Register a WooCommerce store (the operator's own act: active at once); prints its id and webhook address."""
-    from integration import woo_store
+    from integration.woocommerce import store as woo_store
 
     _check_store_address(url)
     domain = woo_store.domain_of(url)
@@ -117,7 +117,7 @@ def _check_store_address(url: str) -> None:
 @click.argument("shop")
 def shop_approve(shop: str) -> None:
     """Let a WooCommerce store that connected through the plugin start (id or domain)."""
-    from integration import woo_admission, woo_store
+    from integration.woocommerce import admission as woo_admission, store as woo_store
 
     with extensions.db().session() as session:
         found = woo_admission.find_shop(session, shop)
@@ -132,7 +132,7 @@ def shop_approve(shop: str) -> None:
 @shop_cli.command("pending")
 def shop_pending() -> None:
     """List the WooCommerce stores waiting for approval: id, domain, connected at."""
-    from integration import woo_admission
+    from integration.woocommerce import admission as woo_admission
 
     with extensions.db().session() as session:
         for found in woo_admission.pending(session):

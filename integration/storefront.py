@@ -24,10 +24,10 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from shopify_app import verify_app_proxy_req
 
-from integration import shopify_tokens
 from integration.help import clicks as help_clicks
 from integration.help.pages import PAGE_TYPES
 from integration.runtime import extensions
+from integration.shopify import tokens as shopify_tokens
 from integration.storefront_cache import Answer, cache
 
 log = logging.getLogger(__name__)

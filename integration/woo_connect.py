@@ -38,10 +38,12 @@ from sqlalchemy.orm import Session
 
 from connectors.base import MalformedPayload, load_object
 from connectors.events import CustomerDataRequested, CustomerRedactRequested, ShopRedactRequested
-from integration import admin_auth, privacy, woo_admission, woo_store, woo_verify
+from integration import admin_auth
 from integration.db.database import utcnow
 from integration.db.models import Shop, StoreConnection
 from integration.runtime import extensions, ids, outbound
+from integration.shops import privacy
+from integration.woocommerce import admission as woo_admission, store as woo_store, verify as woo_verify
 
 log = logging.getLogger(__name__)
 bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")

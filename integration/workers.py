@@ -15,8 +15,10 @@ from flask import current_app
 from rq import SimpleWorker
 from rq.exceptions import DuplicateJobError
 
-from integration import help_metafield, maintenance, reconcile, shop_facts
+from integration import maintenance
 from integration.runtime import extensions
+from integration.shopify import help_metafield
+from integration.shops import platforms
 
 log = logging.getLogger(__name__)
 MAINTENANCE = "aftercare-maintenance"
@@ -36,10 +38,10 @@ def run_worker(burst: bool = False) -> None:
 #: periodic job -> (seconds between runs, or the config key that holds them; function)
 PERIODIC = {
     "sweep": ("SCHEDULER_INTERVAL", maintenance.sweep),
-    "reconcile": ("RECONCILE_INTERVAL", reconcile.reconcile_all),
+    "reconcile": ("RECONCILE_INTERVAL", platforms.reconcile_all),
     "delays": (900, maintenance.detect_delays),
     "retention": (3600, maintenance.prune),
-    "shop-facts": (86400, shop_facts.refresh_all),
+    "shop-facts": (86400, platforms.refresh_all),
     "help-metafield": (help_metafield.PERIOD, help_metafield.sync_all),
 }
 

@@ -43,7 +43,7 @@ def test_session_of_an_uninstalled_shop_no_longer_opens_the_admin(app: Any, shop
 def test_old_session_stays_ended_after_a_reinstall(app: Any, shop_id: int) -> None:
     client = _entered(app)
     from integration.db.models import Shop
-    from integration import privacy
+    from integration.shops import privacy
 
     with app.extensions["aftercare.db"].session() as session:
         privacy.stop_sending(session, shop_id, "the app was uninstalled")

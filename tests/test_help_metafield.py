@@ -11,11 +11,12 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from connectors import shopify_metafields
 from connectors.shopify_api import ShopifyApiError
-from integration import help_metafield, workers
+from integration import workers
 from integration.admin_settings import store_settings
 from integration.db.models import Shop
 from integration.help.content import metafield_value
 from integration.runtime import extensions
+from integration.shopify import help_metafield
 from tests.conftest import fixture_payload
 from tests.fake_shopify import APP_ID, FakeShopify
 from tests.helpers import deliver, drain

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from integration import shop_facts
 from integration.db.models import Shop
 from integration.runtime.links import web_link, web_links
+from integration.shopify import facts as shop_facts
 from tests.conftest import paid_order
 from tests.helpers import deliver, drain, outbox
 from tests.test_shop_facts import FACTS, shopify  # noqa: F401 - the fixture

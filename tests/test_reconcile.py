@@ -16,8 +16,10 @@ import pytest
 
 from connectors import shopify as shopify_connector, shopify_orders
 from connectors.events import describe
-from integration import maintenance, reconcile
+from integration import maintenance
 from integration.db.models import Shop
+from integration.shopify import reconcile
+from integration.shops import platforms
 from tests.conftest import FIXTURES, carrier_event, fixture_payload, fulfillment, now_iso, paid_order
 from tests.fake_shopify import FakeShopify, order_node
 from tests.helpers import deliver, deliveries, drain, messages, outcomes
@@ -261,5 +263,5 @@ def test_the_apis_estimated_delivery_date_reaches_the_delay_rule(app: Any, shop_
 
 def test_one_reconciliation_per_shop_is_queued(app: Any, shop_id: int) -> None:
     with app.app_context():
-        assert reconcile.reconcile_all() == 1
-        assert reconcile.reconcile_all() == 0
+        assert platforms.reconcile_all() == 1
+        assert platforms.reconcile_all() == 0

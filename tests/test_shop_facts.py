@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from connectors import shopify_api
-from integration import shop_facts
 from integration.db.models import Shop
+from integration.shopify import facts as shop_facts
 from tests.conftest import SECRET, SHOP_DOMAIN, fixture_payload
 from tests.fake_shopify import FakeShopify
 from tests.helpers import deliver, drain

@@ -10,10 +10,10 @@ import jwt
 import pytest
 from shopify_app import IdTokenDetails
 
-from integration import shopify_tokens
 from integration.db.database import utcnow
 from integration.db.models import Shop
 from integration.runtime import crypto
+from integration.shopify import tokens as shopify_tokens
 from tests.conftest import SECRET, SHOP_DOMAIN, everything_stored_for_tests
 from tests.fake_shopify import FakeShopify, session_token
 

@@ -277,7 +277,7 @@ def test_check_keys_does_not_echo_the_target_body(app: Any, store: FakeWooCommer
     started = begin(client, store)
     assert _callback(client, store, started["connect_id"]).status_code == 200
     with app.app_context():
-        from integration import woo_verify
+        from integration.woocommerce import verify as woo_verify
         from integration.runtime import extensions
 
         (connection,) = [c for c in _connections(app) if c.connect_id == started["connect_id"]]
@@ -310,7 +310,7 @@ def test_setup_job_refuses_a_store_that_turned_private(app: Any) -> None:
             assert _shops(app)[0].reconcile_error == ("Aftercare stopped calling your store: GET "
                                                       "data/currencies/current: the store's address is not public")
             with app.app_context():
-                from integration import woo_poll
+                from integration.woocommerce import poll as woo_poll
 
                 assert woo_poll.reconcile_woocommerce(shop_id) == "unreachable"
         assert _off_loopback(opened) == [] and len(store.requests) == seen
@@ -389,7 +389,7 @@ def test_keys_are_checked_in_a_job_without_system_status(app: Any, store: FakeWo
     _cli(app, "shop", "approve", str(shop.id))
     drain(app)  # set-up: facts and webhooks
     with app.app_context():
-        from integration import woo_poll, woo_store
+        from integration.woocommerce import poll as woo_poll, store as woo_store
 
         assert woo_store.refresh_facts(shop.id) == "refreshed"
         woo_poll.reconcile_woocommerce(shop.id)
@@ -413,7 +413,7 @@ def test_store_is_connecting_until_keys_pass(app: Any, store: FakeWooCommerce) -
     assert connection.authorized_at is not None and connection.verified_at is None
     assert store.requested(CURRENCY_CHECK) == 2 and store.requested("/wp-json/aftercare/v1/connect-proof") == 0
     with app.app_context():
-        from integration import woo_verify
+        from integration.woocommerce import verify as woo_verify
 
         assert woo_verify.verify(connection.id) == "pending_approval"  # the retry, once the store answers
     claimed = _claim(client, started)

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from integration import woo_poll
 from integration.db.models import Shop
+from integration.woocommerce import poll as woo_poll
 from tests.fake_woocommerce import FakeWooCommerce
 from tests.helpers import drain, messages, outbox, outcomes
 from tests.woo_helpers import connect, fresh_order, gmt, later, signed_post, start_store, woo_fixture

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from connectors import shopify, woocommerce
 from connectors.base import DeliveryKey, MalformedPayload, clean_header, load_object
-from integration import woo_store
 from integration.db.database import insert_ignore, utcnow
 from integration.db.models import Delivery, DeliveryStatus, Shop
 from integration.runtime import extensions
+from integration.woocommerce import store as woo_store
 from webhooks import jobs
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 from connectors import shopify, woocommerce
 from connectors.base import ConnectorError, MalformedPayload, load_object
 from connectors.events import Event
-from integration import privacy, reconcile, shop_facts, woo_store
 from integration.db.database import utcnow
 from integration.db.models import Delivery, DeliveryStatus, Shop
 from integration.runtime import backoff, durable, extensions
 from integration.runtime.durable import take_lease
+from integration.shopify import facts as shop_facts
+from integration.shops import platforms, privacy
+from integration.woocommerce import store as woo_store
 from notifications import planning
 from notifications.jobs import enqueue_messages
 
@@ -167,7 +169,7 @@ def _fetch_parent(delivery_id: int, order_id: str) -> bool:
         platform = session.get(Shop, shop_id).platform
     if waited < extensions.config("FETCH_PARENT_AFTER"):
         return False
-    return reconcile.fetch_order(shop_id, platform, order_id)
+    return platforms.fetch_order(shop_id, platform, order_id)
 
 
 def _shopify_events(session: Session, shop: Shop, delivery: Delivery, payload: Any) -> list[Event]:

@@ -21,10 +21,10 @@ from sqlalchemy import select
 
 from connectors import woocommerce_api
 from connectors.base import ConnectorError
-from integration import woo_store
 from integration.db.database import utcnow
 from integration.db.models import OrderState, Shop
 from integration.runtime import cursors, extensions
+from integration.woocommerce import store as woo_store
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Shop facts: name, contact email, currency, time zone, locale and policy links, kept current.
+"""A Shopify shop's facts: name, contact email, currency, time zone, locale and policy links, kept current.
 
 From the GraphQL Admin API on install and daily; from the `shop/update` webhook whenever the merchant
 changes them. Policy URLs fill the help links the merchant has not set.
@@ -8,14 +8,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import shopify_api
 from connectors.events import ShopUpdated
-from integration import help_metafield, shopify_tokens, woo_store
 from integration.db.models import Shop
 from integration.runtime import extensions, links
+from integration.shopify import help_metafield, tokens as shopify_tokens
 
 log = logging.getLogger(__name__)
 
@@ -45,26 +44,6 @@ def refresh(shop_id: int, http_client: Any = None) -> str:
     log.info("shop %s: facts refreshed", shop_id)
     help_metafield.enqueue_sync(shop_id)
     return "refreshed"
-
-
-#: platform -> (the shops' key column, the job that reads and stores one shop's facts)
-REFRESHERS: dict[str, tuple[Any, Any]] = {
-    "shopify": (Shop.access_token_encrypted, refresh),
-    "woocommerce": (Shop.consumer_key_encrypted, woo_store.refresh_facts),
-}
-
-
-def refresh_all() -> int:
-    """Periodic: enqueue a refresh for every active shop the app can read."""
-    queued = 0
-    for platform, (key, job) in REFRESHERS.items():
-        with extensions.db().session() as session:
-            ids = list(session.scalars(select(Shop.id).where(
-                Shop.platform == platform, Shop.status == "active", key.is_not(None))))
-        for shop_id in ids:
-            extensions.queue("aftercare-maintenance").enqueue(job, shop_id, job_timeout=120)
-        queued += len(ids)
-    return queued
 
 
 def on_shop_updated(session: Session, shop: Shop, event: ShopUpdated) -> list[Any]:

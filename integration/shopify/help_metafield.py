@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 
 from connectors import shopify_api, shopify_metafields
 from connectors.base import ConnectorError
-from integration import shopify_tokens
 from integration.db.database import utcnow
 from integration.db.models import Shop
 from integration.help.content import metafield_value
 from integration.runtime import backoff, extensions
+from integration.shopify import tokens as shopify_tokens
 
 log = logging.getLogger(__name__)
 

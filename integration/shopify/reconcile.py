@@ -1,4 +1,4 @@
-"""Reconciliation: what the webhooks missed, read back from the platform and fed through planning.
+"""Shopify's reconciliation: what the webhooks missed, read back from the Admin API and fed through planning.
 
 Shopify does not promise delivery ("implement reconciliation jobs", research/shopify.md): every
 RECONCILE_INTERVAL seconds each active shop's orders updated since its cursor are paged through the
@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from typing import Any
-
-from rq.exceptions import DuplicateJobError
-from sqlalchemy import or_, select
 
 from connectors import shopify_api, shopify_orders
 from connectors.base import ConnectorError
-from integration import shopify_tokens, woo_poll, woo_store
 from integration.db.models import Shop
 from integration.runtime import cursors, extensions
+from integration.shopify import tokens as shopify_tokens
 from notifications import planning
 from notifications.jobs import enqueue_messages
 
@@ -114,36 +110,4 @@ def fetch_shopify_order(shop_id: int, order_id: str, http_client: Any = None) ->
         return False
     apply_order(shop_id, node)
     log.info("shop %s: order %s fetched from the API", shop_id, order_id)
-    return True
-
-
-#: platform -> (reconcile a shop, fetch one order)
-RECONCILERS: dict[str, Callable[..., str]] = {"shopify": reconcile_shopify,
-                                              "woocommerce": woo_poll.reconcile_woocommerce}
-ORDER_FETCHERS: dict[str, Callable[..., bool]] = {"shopify": fetch_shopify_order,
-                                                  "woocommerce": woo_store.fetch_order}
-
-
-def fetch_order(shop_id: int, platform: str, order_id: str) -> bool:
-    fetcher = ORDER_FETCHERS.get(platform)
-    return bool(fetcher and fetcher(shop_id, order_id))
-
-
-def reconcile_all() -> int:
-    """Periodic: one reconciliation job per active shop that the app can read."""
-    with extensions.db().session() as session:
-        shops = list(session.execute(select(Shop.id, Shop.platform).where(
-            Shop.status == "active", Shop.platform.in_(RECONCILERS),
-            or_(Shop.access_token_encrypted.is_not(None), Shop.consumer_key_encrypted.is_not(None)))))
-    return sum(_enqueue(RECONCILERS[platform], shop_id) for shop_id, platform in shops)
-
-
-def _enqueue(job: Callable[..., str], shop_id: int) -> bool:
-    """At most one reconciliation per shop queued or running: the job id is the shop's."""
-    try:
-        extensions.queue("aftercare-maintenance").enqueue(
-            job, shop_id, job_id=f"reconcile-{shop_id}", unique=True, job_timeout=600, result_ttl=0,
-            failure_ttl=extensions.config("RECONCILE_INTERVAL"))
-    except DuplicateJobError:
-        return False
     return True

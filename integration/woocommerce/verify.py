@@ -28,10 +28,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import woocommerce_api
-from integration import woo_admission, woo_store
 from integration.db.database import utcnow
 from integration.db.models import Shop, StoreConnection
 from integration.runtime import crypto, extensions, outbound
+from integration.woocommerce import admission as woo_admission, store as woo_store
 
 log = logging.getLogger(__name__)
 
