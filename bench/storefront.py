@@ -53,7 +53,7 @@ def verdict(ok: bool) -> str:
 # --- 1. size --------------------------------------------------------------------------------------
 
 def bench_size() -> bool:
-    from integration.storefront import SCRIPT
+    from integration.storefront.widget import SCRIPT
 
     raw = SCRIPT.read_bytes()
     packed = len(gzip.compress(raw, 9))

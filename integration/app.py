@@ -9,8 +9,20 @@ from typing import Any
 
 from flask import Flask
 
-from integration import admin_auth, cli, health, limits
+from integration import cli, health, limits
+from integration.admin import (
+    activity as admin_activity,
+    auth as admin_auth,
+    editor_sends,
+    home as admin,
+    messages as admin_messages,
+    outbox as admin_outbox,
+    settings as admin_settings,
+)
+from integration.plugin import connect as woo_connect
 from integration.runtime import config, extensions, ids
+from integration.storefront import feedback, widget as storefront
+from webhooks import intake
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,10 +44,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _blueprints(app: Flask) -> None:
-    from integration import (admin, admin_activity, admin_messages, admin_outbox, admin_settings, editor_sends,
-                             feedback, storefront, woo_connect)
-    from webhooks import intake
-
     for blueprint in (intake.bp, health.bp, feedback.bp, admin.bp, admin_messages.bp, admin_activity.bp,
                       admin_settings.bp, admin_outbox.bp, editor_sends.bp, storefront.bp, woo_connect.bp):
         app.register_blueprint(blueprint)

@@ -12,9 +12,12 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from integration import workers
+from integration.admin import demo as demo_shop
+from integration.admin.home import LINK_MAX_AGE, signed_link
 from integration.db.database import utcnow
 from integration.db.models import Shop
-from integration.runtime import crypto, extensions
+from integration.runtime import crypto, extensions, outbound
+from integration.woocommerce import admission as woo_admission, store as woo_store
 
 db_cli = AppGroup("db", help="Database schema.")
 shop_cli = AppGroup("shop", help="Shops.")
@@ -59,7 +62,6 @@ def scheduler(iterations: int | None) -> None:
 def shop_add() -> None:
     """Register a shop without the platform's install flow (development, tests, migrations)."""
 
-
 @shop_add.command("shopify")
 @click.argument("domain")
 @click.option("--access-token", required=True, help="An Admin API access token for the shop.")
@@ -85,7 +87,6 @@ def shop_add_shopify(domain: str, access_token: str, name: str | None) -> None:
 def shop_add_woocommerce(url: str, consumer_key: str, consumer_secret: str, webhook_secret: str | None,
                          name: str | None) -> None:
     """Register a WooCommerce store (the operator's own act: active at once); prints its id and webhook address."""
-    from integration.woocommerce import store as woo_store
 
     _check_store_address(url)
     domain = woo_store.domain_of(url)
@@ -102,8 +103,6 @@ def shop_add_woocommerce(url: str, consumer_key: str, consumer_secret: str, webh
 
 def _check_store_address(url: str) -> None:
     """A store the outbound rules refuse: an error in production, a note elsewhere (loopback for development)."""
-    from integration.runtime import outbound
-
     try:
         outbound.check_url(url)
     except outbound.OutboundRefusedError as exc:
@@ -117,8 +116,6 @@ def _check_store_address(url: str) -> None:
 @click.argument("shop")
 def shop_approve(shop: str) -> None:
     """Let a WooCommerce store that connected through the plugin start (id or domain)."""
-    from integration.woocommerce import admission as woo_admission, store as woo_store
-
     with extensions.db().session() as session:
         found = woo_admission.find_shop(session, shop)
         if found is None or found.status not in (woo_admission.PENDING, "active"):
@@ -132,8 +129,6 @@ def shop_approve(shop: str) -> None:
 @shop_cli.command("pending")
 def shop_pending() -> None:
     """List the WooCommerce stores waiting for approval: id, domain, connected at."""
-    from integration.woocommerce import admission as woo_admission
-
     with extensions.db().session() as session:
         for found in woo_admission.pending(session):
             click.echo(f"{found.id}\t{found.domain}\t{found.created_at:%Y-%m-%d %H:%M} UTC")
@@ -152,8 +147,6 @@ def _shop(session: Any, platform: str, domain: str, name: str) -> Shop:
 @click.argument("shop")
 def admin_link(shop: str) -> None:
     """Print a short-lived signed link to the shop's admin (development and support)."""
-    from integration.admin import LINK_MAX_AGE, signed_link
-
     with extensions.db().session() as session:
         found = session.scalar(select(Shop).where(Shop.domain == shop.strip().lower()))
     if found is None:
@@ -210,9 +203,6 @@ def shop_cap(shop: str, per_day: str) -> None:
 @click.option("--setup", is_flag=True, help="Only create the demo shop (when no shop exists) and print its link.")
 def demo(setup: bool) -> None:
     """Development only: a demo shop and a realistic order's life through the real intake and jobs."""
-    from integration import demo as demo_shop
-    from integration.admin import signed_link
-
     try:
         shop_id = demo_shop.ensure_shop(only_if_none=setup)
         if shop_id is not None and not setup:

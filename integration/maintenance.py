@@ -12,6 +12,9 @@ from integration.db.database import utcnow
 from integration.db.models import Delivery, DeliveryStatus, Message, MessageStatus, OutboxMessage
 from integration.runtime import extensions
 from integration.runtime.durable import job_in_flight
+from notifications import delays
+from notifications.jobs import enqueue_message, enqueue_messages
+from webhooks.jobs import enqueue_delivery, exhausted
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +41,6 @@ def sweep() -> dict[str, int]:
 
 
 def _requeue(model: type, status: str, prefix: str) -> int:
-    from notifications.jobs import enqueue_message
-    from webhooks.jobs import enqueue_delivery
-
     enqueue = enqueue_delivery if model is Delivery else enqueue_message
     connection, grace = extensions.redis(), extensions.config("SWEEP_GRACE_SECONDS")
     with extensions.db().session() as session:
@@ -56,8 +56,6 @@ def _requeue(model: type, status: str, prefix: str) -> int:
 
 def end_exhausted_deliveries() -> int:
     """A pending delivery that has had all its runs, not leased now, ends failed: never enqueued again."""
-    from webhooks.jobs import exhausted
-
     now = utcnow()
     with extensions.db().session() as session:
         result = session.execute(
@@ -113,9 +111,6 @@ def prune() -> dict[str, int]:
 
 def detect_delays() -> int:
     """Plan `delayed` messages for late shipments and enqueue them."""
-    from notifications import delays
-    from notifications.jobs import enqueue_messages
-
     with extensions.db().session() as session:
         message_ids = delays.detect(session, utcnow())
     enqueue_messages(message_ids)

@@ -9,7 +9,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from integration import admin_activity
+from integration.admin import activity as admin_activity
 from integration.db.database import utcnow
 from integration.db.models import Message, Shop
 from tests.conftest import SECRET, SHOP_DOMAIN, fulfillment, paid_order

@@ -70,7 +70,7 @@ def test_admin_link_of_an_inactive_shop_opens_nothing(app: Any, shop_id: int) ->
 
 def test_session_cookie_is_secure_httponly_lax_and_lasts_hours(app: Any, shop_id: int) -> None:
     app.config.update(APP_URL="https://aftercare.test")
-    from integration import admin_auth
+    from integration.admin import auth as admin_auth
 
     admin_auth.init_app(app)
     answer = app.test_client().get(_link(app))

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from integration.admin_settings import SETTINGS
+from integration.admin.settings import SETTINGS
 from integration.db.models import Shop
 from integration.help.pages import default_page_links, effective_page_links
 from tests.conftest import SECRET, SHOP_DOMAIN

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integration import demo
+from integration.admin import demo
 from integration.db.models import Message, OutboxMessage, Shop
 from tests.conftest import add_shop
 from tests.helpers import drain

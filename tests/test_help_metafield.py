@@ -12,7 +12,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from connectors import shopify_metafields
 from connectors.shopify_api import ShopifyApiError
 from integration import workers
-from integration.admin_settings import store_settings
+from integration.admin.settings import store_settings
 from integration.db.models import Shop
 from integration.help.content import metafield_value
 from integration.runtime import extensions

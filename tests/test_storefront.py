@@ -13,7 +13,7 @@ from sqlalchemy import select
 from integration.db.models import HelpClick, Shop
 from integration.help.content import help_block, metafield_value, normal_tag
 from integration.help.notes import default_notes
-from integration.storefront import SCRIPT
+from integration.storefront.widget import SCRIPT
 from tests.conftest import OLD_SECRET, SECRET, SHOP_DOMAIN, add_shop, proxy_params, proxy_signature
 
 STOREFRONT = "https://www.acme.example"
@@ -153,7 +153,7 @@ def test_help_links_of_an_unknown_or_uninstalled_shop_are_404(app: Any, shop_id:
 
 
 def test_saving_settings_reaches_the_storefront_at_once(app: Any, shop_id: int) -> None:
-    from integration.admin_settings import load_settings, store_settings
+    from integration.admin.settings import load_settings, store_settings
 
     client = app.test_client()
     assert client.get(links_url(shop_id, page="product")).get_json()["links"][0]["label"] == "When will it arrive?"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from liquid import Environment
 
-from integration.storefront import SCRIPT
+from integration.storefront.widget import SCRIPT
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = ROOT / "extensions" / "aftercare-theme"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from integration import demo
+from integration.admin import demo
 from tests.browser.conftest import enter_admin, screenshot
 from tests.helpers import drain
 

@@ -13,20 +13,15 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
-from integration import admin_auth, storefront
+from integration.admin import auth as admin_auth
+from integration.admin.settings_schema import MAX_LANGUAGES, MAX_LINKS, SettingsSchema, error_paths, translation_list
 from integration.db.models import Shop
 from integration.help import clicks as help_clicks
 from integration.help.notes import FACT_NAMES, MAX_NOTES, default_notes, effective_notes
 from integration.help.pages import PAGE_TYPES, default_page_links, effective_page_links
 from integration.runtime import extensions
-from integration.settings_schema import (
-    MAX_LANGUAGES,
-    MAX_LINKS,
-    SettingsSchema,
-    error_paths,
-    translation_list,
-)
 from integration.shopify import help_metafield
+from integration.storefront import widget as storefront
 
 log = logging.getLogger(__name__)
 bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")

@@ -22,7 +22,7 @@ from marshmallow.validate import Email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from integration import admin_auth
+from integration.admin import auth as admin_auth
 from integration.db.database import utcnow
 from integration.db.models import EditorSend, Shop
 from integration.runtime import extensions

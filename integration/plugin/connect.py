@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import MalformedPayload, load_object
 from connectors.events import CustomerDataRequested, CustomerRedactRequested, ShopRedactRequested
-from integration import admin_auth
+from integration.admin import auth as admin_auth
 from integration.db.database import utcnow
 from integration.db.models import Shop, StoreConnection
 from integration.runtime import extensions, ids, outbound
@@ -48,7 +48,7 @@ from integration.woocommerce import admission as woo_admission, store as woo_sto
 log = logging.getLogger(__name__)
 bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")
 
-PLUGIN_DIR = Path(__file__).resolve().parent.parent / "wordpress" / "aftercare-for-woocommerce"
+PLUGIN_DIR = Path(__file__).resolve().parents[2] / "wordpress" / "aftercare-for-woocommerce"
 CONNECT_TTL = woo_verify.CONNECT_TTL
 #: how far a signed request's or link's timestamp may be from now.
 SIGNATURE_WINDOW = 300

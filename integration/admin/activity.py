@@ -19,7 +19,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from integration import admin_auth, editor_sends
+from integration.admin import auth as admin_auth, editor_sends
 from integration.db.database import insert_ignore, utcnow
 from integration.db.models import Attempt, Delivery, Message, MessageStatus, Order, Shop
 from integration.runtime import extensions

@@ -28,12 +28,12 @@ from integration.help import clicks as help_clicks
 from integration.help.pages import PAGE_TYPES
 from integration.runtime import extensions
 from integration.shopify import tokens as shopify_tokens
-from integration.storefront_cache import Answer, cache
+from integration.storefront.cache import Answer, cache
 
 log = logging.getLogger(__name__)
 bp = Blueprint("storefront", __name__, url_prefix="/storefront")
 
-SCRIPT = Path(__file__).resolve().parent / "assets" / "aftercare.js"
+SCRIPT = Path(__file__).resolve().parent.parent / "assets" / "aftercare.js"
 MAX_QUERY_BYTES = 1024
 MAX_CLICK_BYTES = 512
 SHORT_CACHE = "public, max-age=300"

@@ -26,6 +26,8 @@ from sqlalchemy import select
 from integration.db.database import utcnow
 from integration.db.models import Message, MessageStatus, Shop
 from integration.runtime import extensions
+from notifications.jobs import send_notification
+from webhooks.jobs import process_delivery
 
 log = logging.getLogger(__name__)
 
@@ -172,9 +174,6 @@ def _run_jobs(delivery_id: int, send: Callable[[int], str], process: Callable[[i
 
 def replay(shop_id: int) -> str:
     """RQ job and `flask demo`: one order's whole life through the real intake and jobs."""
-    from notifications.jobs import send_notification
-    from webhooks.jobs import process_delivery
-
     check_allowed()
     with extensions.db().session() as session:
         shop = session.get(Shop, shop_id)

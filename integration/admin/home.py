@@ -19,7 +19,7 @@ from shopify_app import app_home_patch_id_token, verify_app_home_req
 from sqlalchemy import func, select
 
 from connectors.shopify import PRIVACY_TOPICS
-from integration import admin_auth, demo
+from integration.admin import auth as admin_auth, demo
 from integration.db.database import utcnow
 from integration.db.models import DataExport, Delivery, Message, Shop
 from integration.runtime import extensions
