@@ -13,7 +13,7 @@ from tests.browser.conftest import PHONE, enter_admin, screenshot
 from tests.conftest import SECRET, SHOP_DOMAIN, fixture_payload
 from tests.fake_shopify import session_token
 from tests.helpers import deliver, drain
-from tests.test_privacy import EMAIL, journey
+from tests.integration.shops.test_privacy import EMAIL, journey
 
 SHOP_NAME = "Acme Outfitters"  # what tests.conftest.add_shop names the shop
 NAV = ["Home", "Messages", "Activity", "Settings", "Outbox"]  # Outbox: the tests keep messages in the outbox

@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser.storefront_site import PAGES, StorefrontSite
 from tests.browser.test_storefront_widget import FRENCH, block_of, script_url, shopify_shop, site  # noqa: F401
-from tests.test_shopify_platform_tools import render_block_html
+from tests.extensions.test_platform_tools import render_block_html
 
 
 def dawn_product_with_the_block(script: str) -> str:

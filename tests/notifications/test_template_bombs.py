@@ -24,10 +24,10 @@ from notifications import rendering, templates_store
 from notifications.template_limits import RENDER_SECONDS
 from tests.conftest import paid_order
 from tests.helpers import deliver, drain
-from tests.test_admin_messages import EDITOR, GOOD, Admin, _versions
-from tests.test_rendering import full_context
+from tests.integration.admin.test_messages import Admin, EDITOR, GOOD, _versions
+from tests.notifications.test_rendering import full_context
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MIB = 1 << 20
 PEAK_BUDGET = 50 * MIB
 CEILING = 512 * MIB

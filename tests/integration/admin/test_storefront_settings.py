@@ -10,7 +10,7 @@ import pytest
 
 from integration.db.database import utcnow
 from integration.db.models import HelpClick, Shop
-from tests.test_admin_settings import VALID, admin_client, post_settings
+from tests.integration.admin.test_settings import VALID, admin_client, post_settings
 
 FACTS = {"delivery_days_min": 3, "delivery_days_max": 5, "shipping_cost": "$4.90", "free_shipping_over": "$50",
          "return_days": 30, "reply_hours": 4}

@@ -21,7 +21,6 @@ from typing import Any, Iterator
 import pytest
 
 from connectors import shopify
-from connectors.shopify_api import ShopFacts
 from connectors.base import MalformedPayload
 from connectors.events import (
     AppUninstalled,
@@ -40,8 +39,9 @@ from connectors.events import (
     ShipmentSnapshot,
     ShipmentUpdated,
 )
+from connectors.shopify_api import ShopFacts
 
-FIXTURE_DIR = Path(__file__).parent / "fixtures" / "shopify"
+FIXTURE_DIR = Path(__file__).parents[1] / "fixtures" / "shopify"
 
 # Every timestamp in Shopify's samples: 2021-12-31T19:00:00-05:00.
 EST = timezone(timedelta(hours=-5))
@@ -579,7 +579,7 @@ def test_verify_non_utf8_body_fails_without_raising() -> None:
 def test_app_toml_subscribes_exactly_the_handled_topics() -> None:
     import tomllib
 
-    config = tomllib.loads((Path(__file__).parents[1] / "shopify.app.toml").read_text())
+    config = tomllib.loads((Path(__file__).parents[2] / "shopify.app.toml").read_text())
     subscribed = {t for s in config["webhooks"]["subscriptions"] for t in s.get("topics", [])}
     compliance = {t for s in config["webhooks"]["subscriptions"] for t in s.get("compliance_topics", [])}
     assert subscribed | compliance == set(shopify.HANDLED_TOPICS)

@@ -192,7 +192,7 @@ def woo_fixture_list(name: str) -> list[dict[str, Any]]:
 
 def test_on_hold_orders_are_confirmed_only_when_the_merchant_chose_so(app: Any, store: FakeWooCommerce,
                                                                      connection: dict[str, Any]) -> None:
-    from tests.test_admin_settings import VALID, csrf_of
+    from tests.integration.admin.test_settings import VALID, csrf_of
     from tests.woo_helpers import admin_link
 
     store.send("order.created", store.put_order(fresh_order(order_id=901, status="on-hold")))

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import require_service
 
-WORDPRESS = Path(__file__).resolve().parent.parent / "wordpress"
+WORDPRESS = Path(__file__).resolve().parents[2] / "wordpress"
 PLUGIN = WORDPRESS / "aftercare-for-woocommerce"
 SECRET = "s3cret/with+odd=chars-ünïcode"
 

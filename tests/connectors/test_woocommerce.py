@@ -38,7 +38,7 @@ from connectors.events import (
 )
 from connectors.woocommerce import Extras, Options
 
-FIXTURE_DIR = Path(__file__).parent / "fixtures" / "woocommerce"
+FIXTURE_DIR = Path(__file__).parents[1] / "fixtures" / "woocommerce"
 UTC = timezone.utc
 
 

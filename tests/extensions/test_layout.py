@@ -9,7 +9,7 @@ import pytest
 
 from connectors import shopify_metafields
 
-EXTENSIONS = Path(__file__).parent.parent / "extensions"
+EXTENSIONS = Path(__file__).parents[2] / "extensions"
 EXPECTED = {
     "aftercare-thank-you": "purchase.thank-you.block.render",
     "aftercare-order-status": "customer-account.order-status.block.render",

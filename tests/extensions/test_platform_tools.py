@@ -42,9 +42,9 @@ from liquid import Environment
 
 from integration.runtime import config as app_config
 from tests.conftest import require_service
-from tests.test_theme_extension import SCHEMA
+from tests.extensions.test_theme import SCHEMA
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / "node_modules" / ".bin"
 EXTENSIONS = ROOT / "extensions"
 THEME = EXTENSIONS / "aftercare-theme"
@@ -55,7 +55,7 @@ UI_BUNDLE_LIMIT = 64 * 1024
 CLI_TIMEOUT_S = 240
 #: the CLI writes a few KB when it works; past this it is looping on an error.
 CLI_OUTPUT_LIMIT = 4 * 1024 * 1024
-SCHEMA_FILE = Path(__file__).parent / "schema" / "admin_2026-10.json.gz"
+SCHEMA_FILE = Path(__file__).parents[1] / "schema" / "admin_2026-10.json.gz"
 SCHEMA_SHA256 = "f3b522f264556925eada700e795e4a002a9cba83444ebcc6c0d724254a0c6593"
 SCHEMA_VERSION = "2026-10"
 #: the packages whose modules may talk to Shopify's Admin API.

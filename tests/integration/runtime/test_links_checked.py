@@ -12,7 +12,7 @@ from integration.runtime.links import web_link, web_links
 from integration.shopify import facts as shop_facts
 from tests.conftest import paid_order
 from tests.helpers import deliver, drain, outbox
-from tests.test_shop_facts import FACTS, shopify  # noqa: F401 - the fixture
+from tests.integration.shopify.test_facts import FACTS, shopify  # noqa: F401 - the fixture
 
 HOSTILE = ["javascript:alert(document.cookie)", "JavaScript:alert(1)", " javascript:alert(1)", "data:text/html,x",
            "vbscript:x", "//evil.example/x", "/relative", "https://", "https://a.example/\"onmouseover=x", 42, None,

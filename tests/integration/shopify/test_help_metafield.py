@@ -20,9 +20,9 @@ from integration.shopify import help_metafield
 from tests.conftest import fixture_payload
 from tests.fake_shopify import APP_ID, FakeShopify
 from tests.helpers import deliver, drain
-from tests.test_admin_settings import VALID, admin_client, post_settings
+from tests.integration.admin.test_settings import VALID, admin_client, post_settings
 
-EXTENSION_FIXTURE = Path(__file__).parent.parent / "extensions" / "shared" / "fixtures" / "metafield-value.json"
+EXTENSION_FIXTURE = Path(__file__).parents[3] / "extensions" / "shared" / "fixtures" / "metafield-value.json"
 
 
 def _sync(app: Any, shop_id: int) -> str:

@@ -205,7 +205,7 @@ def _php(code: str, **inputs: Any) -> Any:
     import subprocess
 
     from tests.conftest import require_service
-    from tests.test_wordpress_plugin import PLUGIN
+    from tests.wordpress.test_plugin import PLUGIN
 
     if shutil.which("php") is None:
         require_service("PHP CLI (apt-get install php-cli)")

@@ -13,7 +13,7 @@ from liquid import Environment
 
 from integration.storefront.widget import SCRIPT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "extensions" / "aftercare-theme"
 BLOCKS = sorted((EXTENSION / "blocks").glob("*.liquid"))
 SCHEMA = re.compile(r"{%-?\s*schema\s*-?%}(.*?){%-?\s*endschema\s*-?%}", re.S)

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from tests.conftest import proxy_params
-from tests.test_storefront import beacon, stored_clicks
+from tests.integration.storefront.test_widget import beacon, stored_clicks
 
 CLICK = {"page": "product", "link": "0"}
 

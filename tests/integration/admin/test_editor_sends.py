@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from integration.db.models import EditorSend, OutboxMessage, Shop
-from tests.test_admin_messages import EDITOR, GOOD, Admin
+from tests.integration.admin.test_messages import Admin, EDITOR, GOOD
 
 SMS_EDITOR = "/admin/messages/order_confirmation/sms"
 STRANGER = "victim@elsewhere.example"

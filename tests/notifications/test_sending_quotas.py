@@ -11,7 +11,7 @@ from integration.db.models import Shop
 from notifications import quotas
 from tests.conftest import SHOP_DOMAIN, paid_order
 from tests.helpers import deliver, drain, messages, outbox
-from tests.test_admin_messages import Admin
+from tests.integration.admin.test_messages import Admin
 
 ORDERS = [{"id": 820982911946154508 + n, "name": f"#{1001 + n}", "email": f"shopper{n}@example.com"}
           for n in range(5)]

@@ -29,7 +29,7 @@ import pytest
 from tests.conftest import require_service
 
 WORDPRESS_SOURCE = Path("/usr/share/wordpress")
-PLUGIN = Path(__file__).resolve().parent.parent / "wordpress" / "aftercare-for-woocommerce"
+PLUGIN = Path(__file__).resolve().parents[2] / "wordpress" / "aftercare-for-woocommerce"
 PLUGIN_FILE = "aftercare-for-woocommerce/aftercare-for-woocommerce.php"
 ADMIN_LOGIN, ADMIN_PASSWORD = "admin", "aftercare-test-password"
 SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])

@@ -83,7 +83,7 @@ def test_the_demo_home_button_replays_through_a_worker(app: Any) -> None:
 
 def test_a_real_shop_cannot_replay_the_demo(app: Any) -> None:
     add_shop(app)
-    from tests.test_admin_messages import Admin
+    from tests.integration.admin.test_messages import Admin
 
     admin = Admin(app)
     assert admin.post("/admin/demo/replay", {}).status_code == 404
