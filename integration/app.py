@@ -21,7 +21,8 @@ from integration.admin import (
 )
 from integration.plugin import connect as woo_connect
 from integration.runtime import config, extensions, ids
-from integration.storefront import feedback, widget as storefront
+from integration.shopper import feedback
+from integration.storefront import widget as storefront
 from webhooks import intake
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -31,10 +31,12 @@ LAYERS: dict[str, frozenset[str]] = {
     "integration.woocommerce": BELOW_PLATFORMS,
     "integration.shops": BELOW_PLATFORMS | {"integration.shopify", "integration.woocommerce"},
     "webhooks": BELOW_WEBHOOKS,
+    "integration.shopper": BELOW_WEB,
     "integration.storefront": BELOW_WEB,
     "integration.admin": BELOW_WEB | {"integration.storefront"},
     "integration.plugin": BELOW_WEB | {"integration.storefront", "integration.admin"},
-    "integration": BELOW_WEB | {"integration.storefront", "integration.admin", "integration.plugin"},
+    "integration": BELOW_WEB | {"integration.shopper", "integration.storefront", "integration.admin",
+                                "integration.plugin"},
 }
 
 

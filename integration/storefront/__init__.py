@@ -1,3 +1,2 @@
-"""What shoppers reach: the storefront's script, help blocks and click beacons (widget.py, with its cache in
-cache.py) and the one-click satisfaction answer of `delivered` messages (feedback.py). Imports every layer below the
-web."""
+"""What the store's own pages load: the storefront's script, help blocks and click beacons (widget.py), with the
+encoded answers kept a few seconds per process (cache.py). Imports every layer below the web."""
