@@ -73,8 +73,6 @@ def _translated(block: dict[str, Any], text: Mapping[str, Any]) -> dict[str, Any
 
 def help_block(shop: Shop, page: str, locale: str | None = None) -> dict[str, Any]:
     """The block for one page type, in `locale` where the merchant gave text for it (else the default)."""
-    from integration.admin.settings import SETTINGS  # throwaway: help/ reaching up into the admin (must fail)
-
     if page not in PAGE_TYPES:
         raise UnknownPage(page)
     links = effective_page_links(shop.page_links, shop.help_links)[page]
