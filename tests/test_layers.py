@@ -102,7 +102,8 @@ def _imports(module: str) -> Iterator[Import]:
                     yield Import(module, target, node.lineno, id(node) in in_functions)
 
 
-IMPORTS = [found for module in MODULES for found in _imports(module)]
+#: one entry per (module, module it imports, line): `from a import b, c` of one module counts once.
+IMPORTS = list(dict.fromkeys(found for module in MODULES for found in _imports(module)))
 
 
 def layer_of(module: str) -> str:
