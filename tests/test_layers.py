@@ -174,4 +174,4 @@ def test_our_imports_sit_at_module_level() -> None:
 def test_every_module_is_read() -> None:
     """The checks above see the whole tree: each package's modules, and their imports of one another."""
     assert {layer_of(module) for module in MODULES} == set(LAYERS)
-    assert len(IMPORTS) > 300
+    assert len(IMPORTS) > 250
