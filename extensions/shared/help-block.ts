@@ -1,7 +1,7 @@
 /**
  * The help block an extension shows, read from Aftercare's app-owned shop metafield.
  *
- * The backend (integration/help_metafield.py) writes `help_content.metafield_value(shop)` as JSON:
+ * The backend (integration/shopify/help_metafield.py) writes `integration.help.content.metafield_value(shop)` as JSON:
  *
  *   {"version": 1, "default_locale": "en",
  *    "locales": {"en": {"thank_you": block, "order_status": block}}}

@@ -1,4 +1,4 @@
-/* Aftercare help block (integration/storefront.py explains it): no dependencies, no cookies. */
+/* Aftercare help block (integration/storefront/widget.py explains it): no dependencies, no cookies. */
 (function (d, nav) {
   "use strict";
   var me = d.currentScript, C = "aftercare-help", A = "data-aftercare-", count = 0;
