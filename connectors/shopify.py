@@ -14,13 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load
+
 from connectors.base import MAX_ID, DeliveryKey, MalformedPayload, Verification, clean_header, decode_mac, header
 from connectors.events import (
     AppUninstalled,
     CarrierEventReceived,
+    CarrierUpdate,
     CustomerDataRequested,
     CustomerRedactRequested,
-    CarrierUpdate,
     Event,
     LineItem,
     OrderCancelled,

@@ -410,11 +410,13 @@ def _fulfillment(row: Mapping[str, Any], place: _Place) -> _Tracked | None:
 
 def _collect(parse: Callable[[Mapping[str, Any], _Place], _Tracked | None], found: Any,
              place: _Place) -> dict[str, _Tracked]:
-    items = (parse(row, place) for row in (found if isinstance(found, (list, tuple)) else ()) if isinstance(row, Mapping))
+    rows = found if isinstance(found, (list, tuple)) else ()
+    items = (parse(row, place) for row in rows if isinstance(row, Mapping))
     return {item.key: item for item in items if item}
 
 
-def _current_shipments(payload: Mapping[str, Any], extras: Extras, place: _Place) -> tuple[dict[str, _Tracked], set[str]]:
+def _current_shipments(payload: Mapping[str, Any], extras: Extras,
+                       place: _Place) -> tuple[dict[str, _Tracked], set[str]]:
     """Tracked shipments now, and the sources read (a source not read says nothing about what vanished)."""
     raw_meta = meta(payload, TRACKING_META, _ABSENT)
     known = {"t:"} if raw_meta is not _ABSENT or extras.trackings is not None else set()

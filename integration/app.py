@@ -12,11 +12,23 @@ from flask import Flask
 from integration import cli, health, limits
 from integration.admin import (
     activity as admin_activity,
+)
+from integration.admin import (
     auth as admin_auth,
+)
+from integration.admin import (
     editor_sends,
+)
+from integration.admin import (
     home as admin,
+)
+from integration.admin import (
     messages as admin_messages,
+)
+from integration.admin import (
     outbox as admin_outbox,
+)
+from integration.admin import (
     settings as admin_settings,
 )
 from integration.plugin import connect as woo_connect

@@ -17,7 +17,8 @@ from integration.admin.home import LINK_MAX_AGE, signed_link
 from integration.db.database import utcnow
 from integration.db.models import Shop
 from integration.runtime import crypto, extensions, outbound
-from integration.woocommerce import admission as woo_admission, store as woo_store
+from integration.woocommerce import admission as woo_admission
+from integration.woocommerce import store as woo_store
 
 db_cli = AppGroup("db", help="Database schema.")
 shop_cli = AppGroup("shop", help="Shops.")

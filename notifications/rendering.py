@@ -124,8 +124,9 @@ def date(value: Any, fmt: str = "%B %-d, %Y", *, context: Any) -> str:
     except ZoneInfoNotFoundError:
         pass
     locale = _babel_locale(_setting(context, "_locale", "en"))
-    names = {"%B": locale.months["format"]["wide"][when.month], "%b": locale.months["format"]["abbreviated"][when.month],
-             "%A": locale.days["format"]["wide"][when.weekday()], "%a": locale.days["format"]["abbreviated"][when.weekday()]}
+    months, days = locale.months["format"], locale.days["format"]
+    names = {"%B": months["wide"][when.month], "%b": months["abbreviated"][when.month],
+             "%A": days["wide"][when.weekday()], "%a": days["abbreviated"][when.weekday()]}
     fmt = _NAME_TOKENS.sub(lambda m: names[m.group(0).replace("-", "")].replace("%", "%%"), fmt)
     return when.strftime(fmt)
 

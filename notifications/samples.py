@@ -52,7 +52,8 @@ def _payload(message_type: str, order: Order) -> dict[str, Any]:
     return {}
 
 
-def preview_context(shop: Shop, message_type: str, channel: str, locale: str, order: Order | None = None) -> dict[str, Any]:
+def preview_context(shop: Shop, message_type: str, channel: str, locale: str,
+                    order: Order | None = None) -> dict[str, Any]:
     """The template context for `message_type` about `order` (the sample order when None)."""
     order = order or sample_order(shop)
     shipments = [s for s in order.shipments if s.status == "success"]

@@ -80,7 +80,9 @@ def default_sources(message_type: str, channel: str, locale: str) -> dict[str, s
 
 def in_use(session: Session, shop_id: int, message_type: str, channel: str, locale: str) -> dict[str, str]:
     version = current(session, shop_id, message_type, channel, locale)
-    return dict(version.parts) if version is not None and version.parts else default_sources(message_type, channel, locale)
+    if version is not None and version.parts:
+        return dict(version.parts)
+    return default_sources(message_type, channel, locale)
 
 
 def _position(source: str, index: int) -> tuple[int, int]:

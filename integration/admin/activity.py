@@ -19,7 +19,8 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from integration.admin import auth as admin_auth, editor_sends
+from integration.admin import auth as admin_auth
+from integration.admin import editor_sends
 from integration.db.database import insert_ignore, utcnow
 from integration.db.models import Attempt, Delivery, Message, MessageStatus, Order, Shop
 from integration.runtime import extensions
@@ -108,7 +109,8 @@ def _matching(query: str) -> ColumnElement[bool]:
     text = query.lower()
     conditions = [func.lower(Order.name).in_(sorted({text, "#" + text.lstrip("#")}))]
     if re.search(r"[a-z@]", text):
-        conditions += [func.lower(column).contains(text, autoescape=True) for column in (Order.email, Message.recipient)]
+        conditions += [func.lower(column).contains(text, autoescape=True)
+                       for column in (Order.email, Message.recipient)]
     digits = re.sub(r"\D", "", query)
     if PHONE_CHARS.match(query) and len(digits) >= PHONE_MIN_DIGITS:
         conditions += [_same_phone(column, digits) for column in (Order.phone, Message.recipient)]

@@ -19,11 +19,14 @@ from shopify_app import app_home_patch_id_token, verify_app_home_req
 from sqlalchemy import func, select
 
 from connectors.shopify import PRIVACY_TOPICS
-from integration.admin import auth as admin_auth, demo
+from integration.admin import auth as admin_auth
+from integration.admin import demo
 from integration.db.database import utcnow
 from integration.db.models import DataExport, Delivery, Message, Shop
 from integration.runtime import extensions
-from integration.shopify import facts as shop_facts, help_metafield, tokens as shopify_tokens
+from integration.shopify import facts as shop_facts
+from integration.shopify import help_metafield
+from integration.shopify import tokens as shopify_tokens
 from notifications import quotas
 
 bp = Blueprint("admin", __name__)
@@ -63,7 +66,8 @@ def app_home() -> ResponseReturnValue:
 
 @bp.get(PATCH_PATH)
 def patch_id_token() -> ResponseReturnValue:
-    return admin_auth.respond(app_home_patch_id_token(admin_auth.request_input(), shopify_tokens.app_config(current_app.config)).response)
+    patched = app_home_patch_id_token(admin_auth.request_input(), shopify_tokens.app_config(current_app.config))
+    return admin_auth.respond(patched.response)
 
 
 def install_if_needed(domain: str, id_token: Any) -> int:

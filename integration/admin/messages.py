@@ -11,7 +11,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from integration.admin import auth as admin_auth, editor_sends
+from integration.admin import auth as admin_auth
+from integration.admin import editor_sends
 from integration.admin.home import OVERLAPS, WOO_OVERLAPS
 from integration.db.database import utcnow
 from integration.db.models import Message, Order, Shop, TemplateVersion

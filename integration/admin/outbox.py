@@ -6,7 +6,8 @@ from flask import Blueprint, abort
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from integration.admin import auth as admin_auth, demo
+from integration.admin import auth as admin_auth
+from integration.admin import demo
 from integration.db.models import OutboxMessage, Shop
 from integration.runtime import extensions
 

@@ -10,7 +10,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from integration.help.notes import MAX_NOTES, MAX_NOTE_LENGTH
+from integration.help.notes import MAX_NOTE_LENGTH, MAX_NOTES
 from integration.help.pages import PAGE_TYPES
 
 MAX_LINKS = 5
@@ -69,7 +69,8 @@ class PageLinksSchema(Schema):
 
 
 def _hour() -> fields.Integer:
-    return fields.Integer(required=True, allow_none=True, validate=validate.Range(0, 23, error="Use an hour from 0 to 23."))
+    return fields.Integer(required=True, allow_none=True,
+                          validate=validate.Range(0, 23, error="Use an hour from 0 to 23."))
 
 
 def check_lines(limit: int, length: int, what: str) -> Any:
@@ -93,7 +94,8 @@ def _count(low: int, high: int, unit: str) -> fields.Integer:
 
 
 def _short_text() -> fields.String:
-    return fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=40), check_no_control_characters])
+    return fields.String(load_default=None, allow_none=True,
+                         validate=[validate.Length(max=40), check_no_control_characters])
 
 
 class FactsSchema(Schema):

@@ -43,7 +43,9 @@ from integration.db.database import utcnow
 from integration.db.models import Shop, StoreConnection
 from integration.runtime import extensions, ids, outbound
 from integration.shops import privacy
-from integration.woocommerce import admission as woo_admission, store as woo_store, verify as woo_verify
+from integration.woocommerce import admission as woo_admission
+from integration.woocommerce import store as woo_store
+from integration.woocommerce import verify as woo_verify
 
 log = logging.getLogger(__name__)
 bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce")

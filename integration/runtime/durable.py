@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
-
 from collections.abc import Callable
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError

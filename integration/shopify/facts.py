@@ -14,7 +14,8 @@ from connectors import shopify_api
 from connectors.events import ShopUpdated
 from integration.db.models import Shop
 from integration.runtime import extensions, links
-from integration.shopify import help_metafield, tokens as shopify_tokens
+from integration.shopify import help_metafield
+from integration.shopify import tokens as shopify_tokens
 
 log = logging.getLogger(__name__)
 

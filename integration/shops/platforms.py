@@ -14,8 +14,10 @@ from sqlalchemy import or_, select
 
 from integration.db.models import Shop
 from integration.runtime import extensions
-from integration.shopify import facts as shop_facts, reconcile
-from integration.woocommerce import poll as woo_poll, store as woo_store
+from integration.shopify import facts as shop_facts
+from integration.shopify import reconcile
+from integration.woocommerce import poll as woo_poll
+from integration.woocommerce import store as woo_store
 
 #: platform -> (reconcile a shop, fetch one order)
 RECONCILERS: dict[str, Callable[..., str]] = {"shopify": reconcile.reconcile_shopify,

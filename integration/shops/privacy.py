@@ -47,7 +47,8 @@ def _same_phone(a: str | None, b: str | None) -> bool:
     return len(da) >= 7 and len(db) >= 7 and da[-10:] == db[-10:]
 
 
-def customer_orders(session: Session, shop: Shop, event: CustomerRedactRequested | CustomerDataRequested) -> list[Order]:
+def customer_orders(session: Session, shop: Shop,
+                    event: CustomerRedactRequested | CustomerDataRequested) -> list[Order]:
     orders = session.scalars(select(Order).where(Order.shop_id == shop.id)).all()
     email = (event.email or "").lower()
     return [o for o in orders if o.external_id in event.order_ids or (email and (o.email or "").lower() == email)

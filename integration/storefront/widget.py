@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
+
 from flask import Blueprint, Flask, Request, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue

@@ -31,7 +31,8 @@ from connectors import woocommerce_api
 from integration.db.database import utcnow
 from integration.db.models import Shop, StoreConnection
 from integration.runtime import crypto, extensions, outbound
-from integration.woocommerce import admission as woo_admission, store as woo_store
+from integration.woocommerce import admission as woo_admission
+from integration.woocommerce import store as woo_store
 
 log = logging.getLogger(__name__)
 
