@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from integration.db.models import Message, MessageStatus, Shop
@@ -33,11 +33,10 @@ def day_start(now: dt.datetime) -> dt.datetime:
 
 def sent_today(session: Session, shop_id: int, now: dt.datetime) -> int:
     """Messages handed to a provider since midnight UTC (sending ones included: they may go)."""
+    handed = and_(Message.status.in_([MessageStatus.SENT.value, MessageStatus.UNKNOWN.value]),
+                  Message.sent_at >= day_start(now))
     return int(session.scalar(select(func.count()).select_from(Message).where(
-        Message.shop_id == shop_id, Message.sent_at >= day_start(now),
-        Message.status.in_([MessageStatus.SENT.value, MessageStatus.UNKNOWN.value]))) or 0) + int(
-        session.scalar(select(func.count()).select_from(Message).where(
-            Message.shop_id == shop_id, Message.status == MessageStatus.SENDING.value)) or 0)
+        Message.shop_id == shop_id, or_(handed, Message.status == MessageStatus.SENDING.value))) or 0)
 
 
 def held_by_cap(session: Session, shop_id: int) -> int:
